@@ -1,0 +1,85 @@
+"""
+consigno_async: the asyncio client for the ConsignO Cloud e-signature API (Notarius).
+
+The public names are listed in ``__all__`` below; everything else is private. ::
+
+    from consigno_async import WorkflowBuilder, Amr
+
+    spec = (
+        WorkflowBuilder("NDA")
+        .document("nda.pdf")
+        .signer("alice", first_name="Alice", last_name="Martin", email="alice@example.com",
+                phone="+15145550100", amr=[Amr.LINK, Amr.SMS])
+        .field("alice", document="nda.pdf", page=1, x=72, y=650)
+        .build()
+    )
+"""
+
+from ._version import __version__
+from .enums import (
+    ActionStatus,
+    Amr,
+    Language,
+    Mode,
+    PdfaPolicy,
+    SignerType,
+    WorkflowStatus,
+)
+from .errors import (
+    AmbiguousOutcomeError,
+    ApiError,
+    AuthenticationError,
+    BadRequestError,
+    ClientStateError,
+    ConflictError,
+    ConnectError,
+    ConsignoError,
+    DocumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    StreamConsumedError,
+    TimeoutError,
+    TransportError,
+    Violation,
+    WorkflowValidationError,
+)
+
+__all__ = [
+    "ActionStatus",
+    "AmbiguousOutcomeError",
+    "Amr",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientStateError",
+    "ConflictError",
+    "ConnectError",
+    "ConsignoError",
+    "DocumentError",
+    "Language",
+    "Mode",
+    "NotFoundError",
+    "PdfaPolicy",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseFormatError",
+    "ServerError",
+    "SignerType",
+    "StreamConsumedError",
+    "TimeoutError",
+    "TransportError",
+    "Violation",
+    "WorkflowStatus",
+    "WorkflowValidationError",
+    "__version__",
+]
+
+# Show public objects as ``consigno_async.X`` in reprs and tracebacks (as httpx does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type) or callable(_obj):
+        _obj.__module__ = __name__
+del _name, _obj
