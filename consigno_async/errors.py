@@ -20,7 +20,8 @@ Every exception consigno_async raises, in one tree.
     │   ├── RateLimitError          429, with .retry_after
     │   └── ServerError             5xx
     ├── AmbiguousOutcomeError                      a create may or may not have happened
-    └── ResponseFormatError                        HTML, truncated or malformed response body
+    ├── ResponseFormatError                        HTML, truncated or malformed response body
+    └── InvalidWebhookError (also ValueError)      a webhook POST that is not a valid event
 
 Exceptions that stand for bad input also subclass :class:`ValueError`, and transport
 failures subclass the matching builtins, so ``except ValueError`` or
@@ -47,6 +48,7 @@ __all__ = [
     "ConnectError",
     "ConsignoError",
     "DocumentError",
+    "InvalidWebhookError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -259,3 +261,11 @@ class ResponseFormatError(ConsignoError):
         self.content_type = content_type
         self.snippet = snippet[:200]
         super().__init__(message)
+
+
+class InvalidWebhookError(ConsignoError, ValueError):
+    """
+    A webhook request that is not a valid ConsignO event: not JSON, a missing or mistyped
+    field, or an ``X-Consigno-Event-Id`` header that contradicts the body. The message says
+    which field; it never quotes the whole body.
+    """
