@@ -16,6 +16,7 @@ The public names are listed in ``__all__`` below; everything else is private. ::
 """
 
 from ._version import __version__
+from .builder import WorkflowBuilder
 from .enums import (
     ActionStatus,
     Amr,
@@ -46,6 +47,7 @@ from .errors import (
     Violation,
     WorkflowValidationError,
 )
+from .spec import DocumentSpec, WorkflowSpec
 
 __all__ = [
     "ActionStatus",
@@ -59,6 +61,7 @@ __all__ = [
     "ConnectError",
     "ConsignoError",
     "DocumentError",
+    "DocumentSpec",
     "Language",
     "Mode",
     "NotFoundError",
@@ -72,6 +75,8 @@ __all__ = [
     "TimeoutError",
     "TransportError",
     "Violation",
+    "WorkflowBuilder",
+    "WorkflowSpec",
     "WorkflowStatus",
     "WorkflowValidationError",
     "__version__",
