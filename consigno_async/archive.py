@@ -36,6 +36,7 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from .client import ConsignoClient
+    from .responses import Workflow
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -171,18 +172,9 @@ def verify_archive(bundle: str | os.PathLike[str]) -> list[str]:
     return problems
 
 
-def _workflow_json(workflow: Any) -> dict[str, Any]:
+def _workflow_json(workflow: Workflow) -> dict[str, Any]:
     """The workflow's JSON object, in the service's wire names."""
-    to_wire = getattr(workflow, "to_dict", None)
-    if callable(to_wire):
-        data = to_wire()
-    else:
-        from .responses import converter
-
-        data = converter.unstructure(workflow)
-    if not isinstance(data, dict):
-        raise TypeError(f"cannot serialise {type(workflow).__name__} to a JSON object")
-    return data
+    return workflow.to_dict()
 
 
 async def archive(

@@ -304,9 +304,9 @@ class _Batch:
             meta = await self.client.upload_document(
                 doc.source, pdfa=doc.pdfa, file_name=doc.file_name
             )
-            document_ids[doc.key] = meta.id
+            document_ids[doc.key] = meta.document_id
             if self.journal is not None:
-                self.journal.record_upload(key, doc.key, meta.id)
+                self.journal.record_upload(key, doc.key, meta.document_id)
 
         outcomes = await asyncio.gather(*(upload(doc) for doc in missing), return_exceptions=True)
         for outcome in outcomes:
