@@ -302,7 +302,7 @@ class _Batch:
 
         async def upload(doc: Any) -> None:
             meta = await self.client.upload_document(
-                doc.source, pdfa=doc.pdfa, file_name=doc.file_name
+                doc.source, pdfa=doc.pdfa, label=doc.label, file_name=doc.file_name
             )
             document_ids[doc.key] = meta.document_id
             if self.journal is not None:
