@@ -1,0 +1,366 @@
+"""
+The request engine under :class:`~consigno_async.ConsignoClient`: one aiohttp session, the
+token, retries, the in-flight bound and the observability hooks.
+
+Every call goes through :meth:`HttpCore.send`, which loops over attempts:
+
+1. obtain a usable token (lazy, single-flight login; proactive re-login near the idle limit);
+2. inside the concurrency semaphore, send the request and, for a 2xx, hand the open response
+   to the caller's *handler* (decode JSON, or stream a download to disk);
+3. adopt any ``X-Auth-Token`` the response carries, whatever its status;
+4. on a 401 for a dead token, re-login once (single-flight) and replay;
+5. on a retryable failure (see :mod:`consigno_async.retry`), wait and try again;
+6. otherwise raise the decoded error. A creating request whose fate is unknown (connection
+   lost after sending, or a gateway's 502/504) raises
+   :class:`~consigno_async.errors.AmbiguousOutcomeError`; the client reconciles from there.
+
+Redirects are never followed (the token must not travel to another host) and URLs never
+carry the token: downloads send it as a urlencoded form field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import attrs
+from aiohttp import hdrs
+
+from ._logging import Redactor, logger
+from .auth import TokenManager
+from .decoding import TOKEN_ERROR_CODES, error_from_response, parse_retry_after
+from .errors import (
+    AmbiguousOutcomeError,
+    ApiError,
+    AuthenticationError,
+    ConnectError,
+    ResponseFormatError,
+    StreamConsumedError,
+    TimeoutError,
+)
+from .retry import ATTEMPT_STATUSES, Phase, RequestKind, RetryPolicy
+from .uploads import UploadSource
+
+__all__ = ["Call", "HttpCore", "RequestEvent", "ResponseEvent", "RetryEvent"]
+
+_log = logger.getChild("http")
+_T = TypeVar("_T")
+
+TOKEN_HEADER: Final = "X-Auth-Token"
+_JSON_HEADERS: Final[dict[str, str]] = {
+    "Accept": "application/json",
+    "Content-Type": "application/json",
+}
+_FORM_TYPE: Final = "application/x-www-form-urlencoded"
+# 502/504 come from a gateway: the service behind it may have acted on a creating request.
+_GATEWAY_STATUSES: Final = frozenset({502, 504})
+
+
+@attrs.frozen(slots=True)
+class RequestEvent:
+    """Passed to ``on_request`` before each attempt. ``path`` never carries a secret."""
+
+    method: str
+    path: str
+    attempt: int
+
+
+@attrs.frozen(slots=True)
+class ResponseEvent:
+    """Passed to ``on_response`` after each answer (any status); ``elapsed`` in seconds."""
+
+    method: str
+    path: str
+    attempt: int
+    status: int
+    elapsed: float
+
+
+@attrs.frozen(slots=True)
+class RetryEvent:
+    """Passed to ``on_retry`` before waiting ``delay`` seconds for attempt ``attempt + 1``."""
+
+    method: str
+    path: str
+    attempt: int
+    delay: float
+    reason: str
+
+
+Hook = Callable[[Any], Awaitable[None] | None]
+
+
+@attrs.frozen(slots=True)
+class Call:
+    """One logical request: what to send and how safe it is to resend."""
+
+    method: str
+    path: str
+    kind: RequestKind = RequestKind.IDEMPOTENT
+    operation: str = ""
+    params: Mapping[str, str] | None = None
+    json: bytes | None = None
+    upload: UploadSource | None = None
+    upload_data: dict[str, Any] | None = None
+    form_token: bool = False
+    auth: bool = True
+    #: False: use the token held as is (no login, no re-login on 401): verify and logout.
+    relogin: bool = True
+    headers: Mapping[str, str] | None = None
+
+
+def quote_id(value: str) -> str:
+    """Quote a (validated) id for use as a path segment."""
+    return quote(value, safe="")
+
+
+class HttpCore:
+    """The engine. Not public: the client owns one and exposes the API on top of it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        session: aiohttp.ClientSession | None,
+        timeout: aiohttp.ClientTimeout,
+        retry: RetryPolicy,
+        concurrency: int,
+        ssl: Any,
+        auth: TokenManager,
+        login: Callable[[], Awaitable[str]],
+        redactor: Redactor,
+        on_request: Hook | None,
+        on_response: Hook | None,
+        on_retry: Hook | None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.timeout = timeout
+        self.retry = retry
+        self.semaphore = asyncio.Semaphore(concurrency)
+        self.ssl = ssl
+        self.auth = auth
+        self.login = login
+        self.redactor = redactor
+        self.on_request = on_request
+        self.on_response = on_response
+        self.on_retry = on_retry
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def send(
+        self, call: Call, handler: Callable[[aiohttp.ClientResponse], Awaitable[_T]]
+    ) -> _T:
+        """Perform ``call`` with retries and token handling; ``handler`` reads a 2xx answer."""
+        session = self.session
+        assert session is not None
+        url = self.base_url + call.path
+        policy = self.retry
+        auth = self.auth
+        attempt = 0
+        replayed_401 = False
+        last_error: BaseException | None = None
+        while True:
+            token = ""
+            generation = -1
+            if call.auth:
+                if call.relogin:
+                    token, generation = await auth.obtain(self.login)
+                else:
+                    held = auth.peek()
+                    if held is None:
+                        raise AuthenticationError(401, "no token is held (not logged in)")
+                    token, generation = held
+            headers, data = self._build(call, token, last_error)
+            if self.on_request is not None:
+                await _fire(self.on_request, RequestEvent(call.method, call.path, attempt))
+            status = 0
+            body = b""
+            retry_after: str | None = None
+            content_type: str | None = None
+            phase: Phase | None = None
+            failure: BaseException | None = None
+            closer = data[1] if isinstance(data, tuple) else None
+            sent_at = auth.now()
+            try:
+                async with (
+                    self.semaphore,
+                    session.request(
+                        call.method,
+                        url,
+                        params=call.params,
+                        data=data[0] if isinstance(data, tuple) else data,
+                        headers=headers,
+                        allow_redirects=False,
+                        timeout=self.timeout,
+                        ssl=self.ssl,
+                    ) as resp,
+                ):
+                    status = resp.status
+                    new_token = resp.headers.get(TOKEN_HEADER)
+                    if new_token and call.auth and auth.adopt(new_token, generation):
+                        self.redactor.add(new_token)
+                    if status != 401 and call.auth:
+                        auth.touch(sent_at)
+                    if status < 300:
+                        result = await handler(resp)
+                        await self._answered(call, attempt, status, sent_at)
+                        return result
+                    content_type = resp.headers.get(hdrs.CONTENT_TYPE)
+                    retry_after = resp.headers.get(hdrs.RETRY_AFTER)
+                    body = await resp.read()
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                phase, failure = Phase.NOT_SENT, exc
+            except (aiohttp.ClientError, builtins.TimeoutError) as exc:
+                # Sent (or maybe sent) and no complete answer: dropped, reset, truncated, slow.
+                phase, failure = Phase.SENT, exc
+            finally:
+                if closer is not None:
+                    closer()
+
+            if phase is not None:
+                assert failure is not None
+                last_error = failure
+                if policy.retry_connection(call.kind, phase) and policy.can_retry(attempt):
+                    await self._wait(call, attempt, None, _describe(failure))
+                    attempt += 1
+                    continue
+                raise self._transport_error(call, phase, failure) from failure
+
+            await self._answered(call, attempt, status, sent_at)
+            error = error_from_response(
+                status,
+                body,
+                content_type=content_type,
+                retry_after=retry_after,
+                scrub=self.redactor.scrub if len(self.redactor) else None,
+            )
+            last_error = error
+            if (
+                status == 401
+                and call.relogin
+                and call.auth
+                and not replayed_401
+                and _token_refused(error)
+            ):
+                # The token died (idle, expired, superseded): one single-flight login, replay.
+                replayed_401 = True
+                await auth.refresh(generation, self.login)
+                continue
+            if status in ATTEMPT_STATUSES and policy.retry_status(call.kind, status):
+                delay = parse_retry_after(retry_after)
+                if policy.can_retry(attempt) and policy.honours(delay):
+                    await self._wait(call, attempt, delay, f"HTTP {status}")
+                    attempt += 1
+                    continue
+            if call.kind is RequestKind.CREATE and status in _GATEWAY_STATUSES:
+                raise self._ambiguous(call, f"a gateway answered HTTP {status}") from error
+            if 300 <= status < 400:
+                raise ApiError(
+                    status, "the service answered with a redirect; redirects are not followed"
+                )
+            raise error
+
+    def _build(
+        self, call: Call, token: str, last_error: BaseException | None
+    ) -> tuple[dict[str, str], Any]:
+        headers: dict[str, str]
+        data: Any = None
+        if call.json is not None:
+            headers = dict(_JSON_HEADERS)
+            data = call.json
+        elif call.upload is not None:
+            headers = {hdrs.ACCEPT: "application/json"}
+            try:
+                data = call.upload.open(call.upload_data or {})
+            except StreamConsumedError as exc:
+                if last_error is not None:
+                    raise exc from last_error
+                raise
+        elif call.form_token:
+            headers = {hdrs.CONTENT_TYPE: _FORM_TYPE}
+            data = b"X-Auth-Token=" + quote(token, safe="").encode("ascii")
+        else:
+            headers = {hdrs.ACCEPT: "application/json"}
+        if call.auth and not call.form_token:
+            headers[TOKEN_HEADER] = token
+        if call.headers:
+            headers.update(call.headers)
+        return headers, data
+
+    async def _answered(self, call: Call, attempt: int, status: int, sent_at: float) -> None:
+        if self.on_response is not None or _log.isEnabledFor(10):
+            elapsed = self.auth.now() - sent_at
+            if _log.isEnabledFor(10):
+                _log.debug("%s %s -> %d (%.1f ms)", call.method, call.path, status, elapsed * 1e3)
+            if self.on_response is not None:
+                event = ResponseEvent(call.method, call.path, attempt, status, elapsed)
+                await _fire(self.on_response, event)
+
+    async def _wait(self, call: Call, attempt: int, retry_after: float | None, reason: str) -> None:
+        delay = self.retry.delay(attempt, retry_after)
+        if _log.isEnabledFor(20):
+            _log.info(
+                "retrying %s %s in %.2f s (%s; attempt %d of %d)",
+                call.method,
+                call.path,
+                delay,
+                reason,
+                attempt + 2,
+                self.retry.max_retries + 1,
+            )
+        if self.on_retry is not None:
+            await _fire(self.on_retry, RetryEvent(call.method, call.path, attempt, delay, reason))
+        await self.sleep(delay)
+
+    def _transport_error(self, call: Call, phase: Phase, failure: BaseException) -> Exception:
+        if call.kind is RequestKind.CREATE and phase is Phase.SENT:
+            return self._ambiguous(
+                call, f"the connection was lost after sending ({_describe(failure)})"
+            )
+        if isinstance(failure, aiohttp.ClientPayloadError):
+            return ResponseFormatError(
+                f"the response body was truncated ({_describe(failure)})",
+            )
+        if isinstance(failure, builtins.TimeoutError):
+            return TimeoutError(f"{call.method} {call.path} timed out")
+        return ConnectError(f"{call.method} {call.path} failed: {_describe(failure)}")
+
+    def _ambiguous(self, call: Call, why: str) -> AmbiguousOutcomeError:
+        known: dict[str, Any] = {"method": call.method, "path": call.path}
+        if call.upload is not None:
+            known["file_name"] = call.upload.file_name
+        return AmbiguousOutcomeError(
+            call.operation or f"{call.method} {call.path}",
+            f"the service may or may not have acted: {why}",
+            known,
+        )
+
+
+def _token_refused(error: Exception) -> bool:
+    # Bad credentials (1001) or a forbidden loginAs are not cured by logging in again.
+    if not isinstance(error, AuthenticationError):
+        return False
+    return error.code is None or error.code in TOKEN_ERROR_CODES
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+async def _fire(hook: Hook, event: Any) -> None:
+    result = hook(event)
+    if inspect.isawaitable(result):
+        await result
+
+
+def monotonic() -> float:
+    """The clock the engine measures with (re-exported for the client)."""
+    return time.monotonic()

@@ -1,0 +1,317 @@
+"""
+The response side of the data model: what the service returns, as frozen attrs classes.
+
+The classes use Python names (``created_on``, ``total_actions``); :data:`converter` reads the
+service's camelCase JSON into them. They are **tolerant**: members the client does not know
+are ignored (the service adds fields over time), and most members are optional because the
+reference does not say which ones are always present. Each :class:`Workflow` also keeps the
+JSON it was read from (:meth:`Workflow.to_dict`), unknown members included.
+
+A signer's secret answer is never read into a model, even if a response carried it.
+
+>>> wf = converter.structure({"id": "5f0c" * 6, "name": "NDA", "status": 1, "extra": 0}, Workflow)
+>>> wf.status, wf.name
+(<WorkflowStatus.LAUNCHED: 1>, 'NDA')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .enums import ActionStatus, WorkflowStatus
+from .errors import ResponseFormatError
+
+__all__ = [
+    "Action",
+    "ActionSigner",
+    "DocumentMetadata",
+    "Workflow",
+    "WorkflowDocument",
+    "WorkflowPage",
+    "converter",
+    "structure",
+]
+
+_T = TypeVar("_T")
+
+
+@attrs.frozen(kw_only=True)
+class DocumentMetadata:
+    """
+    An uploaded document, as ``POST /documents`` describes it (``response.metadata``).
+
+    ``document_id`` is what a workflow refers to; a document can be used by one workflow only.
+    """
+
+    document_id: str
+    original_document_id: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    page_count: int | None = None
+    content_type: str | None = None
+    created_by: str | None = None
+    upload_date: str | None = None
+    pdfa_policy: int | None = None
+    pdfa_level: str | None = None
+    has_corrupted_signatures: bool | None = None
+
+    @property
+    def id(self) -> str:
+        """Alias of :attr:`document_id`."""
+        return self.document_id
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowDocument:
+    """A document of a workflow, with its signature zones as the service echoes them."""
+
+    document_id: str | None = None
+    original_document_id: str | None = None
+    name: str | None = None
+    document_label: str | None = None
+    fields: tuple[dict[str, Any], ...] = ()
+    anchors: tuple[dict[str, Any], ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class ActionSigner:
+    """The person behind an action (never carries a secret answer)."""
+
+    type: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    amr: tuple[str, ...] = ()
+    lang: str | None = None
+    client_user_id: str | None = None
+    role: str | None = None
+    place_holder: bool | None = None
+    secret_question: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Action:
+    """
+    One signer's step in a workflow. ``sign_url`` is set for embedded signers: redirect the
+    user there to sign.
+    """
+
+    id: str | None = None
+    ref: str | None = None
+    step: int | None = None
+    status: ActionStatus | None = None
+    status_date: dt.datetime | None = None
+    mode: str | None = None
+    zone_label: str | None = None
+    return_url: str | None = None
+    sign_url: str | None = None
+    decline_reason: str | None = None
+    signer: ActionSigner | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Workflow:
+    """
+    A workflow (a signing project) as the service reports it.
+
+    ``status`` is a :class:`~consigno_async.WorkflowStatus`; dates are timezone-aware
+    ``datetime`` objects (``expires_on`` a ``date``); ``edit_url`` opens the project in the
+    service's web application.
+    """
+
+    id: str
+    name: str = ""
+    status: WorkflowStatus = WorkflowStatus.CREATED
+    version: int | None = None
+    documents: tuple[WorkflowDocument, ...] = ()
+    actions: tuple[Action, ...] = ()
+    notifications: tuple[dict[str, Any], ...] = ()
+    webhooks: tuple[dict[str, Any], ...] = ()
+    total_actions: int | None = None
+    remaining_actions: int | None = None
+    created_on: dt.datetime | None = None
+    modified_on: dt.datetime | None = None
+    status_date: dt.datetime | None = None
+    expires_on: dt.date | None = None
+    edit_url: str | None = None
+    created_by: str | None = None
+    pdfa_policy: int | None = None
+    parallel_actions: bool | None = None
+    workflow_owner_emails_enabled: bool | None = None
+    message_to_signers: str | None = None
+    _raw: Mapping[str, Any] = attrs.field(factory=dict, init=False, repr=False, eq=False)
+
+    @property
+    def document_ids(self) -> frozenset[str]:
+        """Every document id this workflow refers to (current and original ids)."""
+        ids = set()
+        for doc in self.documents:
+            if doc.document_id:
+                ids.add(doc.document_id)
+            if doc.original_document_id:
+                ids.add(doc.original_document_id)
+        return frozenset(ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workflow's JSON object in the service's wire names, unknown members included."""
+        if self._raw:
+            return dict(self._raw)
+        data: dict[str, Any] = converter.unstructure(self)
+        return data
+
+
+@attrs.frozen(kw_only=True)
+class WorkflowPage:
+    """One page of ``GET /workflows``: ``offset``, ``count`` items here, ``total`` in all."""
+
+    count: int = 0
+    total: int = 0
+    offset: int = 0
+    workflows: tuple[Workflow, ...] = ()
+
+
+_CAMEL = re.compile(r"_([a-z0-9])")
+
+
+def _wire(name: str) -> str:
+    return _CAMEL.sub(lambda m: m.group(1).upper(), name.lstrip("_"))
+
+
+def _datetime_from_wire(value: Any, _: Any) -> dt.datetime | None:
+    # ISO-8601 with milliseconds and "Z" (3.11's fromisoformat reads it). A format the client
+    # does not know is not fatal: the value stays available in Workflow.to_dict().
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000 if value > 1e11 else value, dt.UTC)
+    return None
+
+
+def _date_from_wire(value: Any, _: Any) -> dt.date | None:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _datetime_to_wire(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _str_from_wire(value: Any, _: Any) -> str:
+    # ids, refs and pages are strings on the wire but some are numbers in places: accept both.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=False, unstruct_collection_overrides={tuple: list})
+    conv.register_structure_hook(str, _str_from_wire)
+    conv.register_structure_hook(dt.datetime, _datetime_from_wire)
+    conv.register_structure_hook(dt.date, _date_from_wire)
+    conv.register_unstructure_hook(dt.datetime, _datetime_to_wire)
+    conv.register_unstructure_hook(dt.date, dt.date.isoformat)
+    for enum_type in (WorkflowStatus, ActionStatus):
+        conv.register_unstructure_hook(enum_type, _enum_value)
+        # Explicit, or the str hook above would claim the StrEnum (singledispatch on bases).
+        conv.register_structure_hook(enum_type, _enum_structure)
+    # Zones, notifications and webhooks stay plain JSON objects: no copy, no per-key work.
+    conv.register_structure_hook_func(
+        lambda t: t == dict[str, Any], lambda v, _: v if isinstance(v, dict) else _not_object(v)
+    )
+    for cls in (DocumentMetadata, WorkflowDocument, ActionSigner, Action, Workflow, WorkflowPage):
+        renames: dict[str, Any] = {
+            a.name: override(rename=_wire(a.name)) for a in attrs.fields(cls) if a.init
+        }
+        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **renames))
+        omit: dict[str, Any] = {
+            a.name: override(omit=True) for a in attrs.fields(cls) if not a.init
+        }
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, **{**renames, **omit})
+        )
+    structure_workflow = conv.get_structure_hook(Workflow)
+
+    def workflow_hook(value: Any, cls: Any) -> Workflow:
+        workflow: Workflow = structure_workflow(value, cls)
+        # Keep the JSON the workflow was read from (unknown members included) for to_dict().
+        object.__setattr__(workflow, "_raw", _without_secret_answers(value))
+        return workflow
+
+    conv.register_structure_hook(Workflow, workflow_hook)
+    return conv
+
+
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _without_secret_answers(value: dict[str, Any]) -> dict[str, Any]:
+    # The service is not supposed to echo secret answers; if it ever does, they are not kept.
+    actions = value.get("actions")
+    if not isinstance(actions, list) or not any(
+        isinstance(a, dict) and isinstance(a.get("signer"), dict) and "secretAnswer" in a["signer"]
+        for a in actions
+    ):
+        return value
+    cleaned = []
+    for action in actions:
+        signer = action.get("signer") if isinstance(action, dict) else None
+        if isinstance(signer, dict) and "secretAnswer" in signer:
+            signer = {k: v for k, v in signer.items() if k != "secretAnswer"}
+            action = {**action, "signer": signer}
+        cleaned.append(action)
+    return {**value, "actions": cleaned}
+
+
+def _enum_structure(value: Any, cls: type[enum.Enum]) -> Any:
+    return cls(value)
+
+
+def _not_object(value: Any) -> dict[str, Any]:
+    raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+
+
+#: The module-level converter, built once at import: ``converter.structure(data, Workflow)``
+#: reads a response; ``converter.unstructure(workflow)`` gives back wire-named JSON.
+converter: cattrs.Converter = _make_converter()
+
+
+def structure(data: Any, cls: type[_T], *, status: int | None = None) -> _T:
+    """
+    ``converter.structure`` with every failure turned into
+    :class:`~consigno_async.errors.ResponseFormatError` (the response has the wrong shape).
+    """
+    try:
+        return converter.structure(data, cls)
+    except (cattrs.BaseValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResponseFormatError(
+            f"the response does not have the shape of a {cls.__name__}: {_describe(exc)}",
+            status=status,
+            content_type="application/json",
+        ) from None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        inner = exc.exceptions[0] if exc.exceptions else exc
+        return f"{type(inner).__name__}: {inner}"
+    return f"{type(exc).__name__}: {exc}"
