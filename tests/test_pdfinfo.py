@@ -1,0 +1,140 @@
+"""PDF inspection: page count, page sizes and text, from every kind of source."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pdfs import ANCHOR_PDF, NOT_PDF, TWO_SIZES_PDF
+from pypdf import PdfReader, PdfWriter
+
+from consigno_async.errors import DocumentError
+from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
+from consigno_async.pdfinfo import MAX_INSPECT_SIZE, inspect_pdf
+
+
+def test_bytes_with_anchor_text() -> None:
+    """Bytes give one letter page whose text holds the tag."""
+    info = inspect_pdf(ANCHOR_PDF, text=True)
+    assert info is not None
+    assert info.page_count == 1
+    assert (info.pages[0].width, info.pages[0].height) == (612, 792)
+    assert "{{sig-bob}}" in info.pages[0].text
+
+
+def test_two_pages_of_different_sizes(tmp_path: Path) -> None:
+    """Each page reports its own size; read from a path."""
+    path = tmp_path / "two.pdf"
+    path.write_bytes(TWO_SIZES_PDF)
+    info = inspect_pdf(path, text=True)
+    assert info is not None
+    assert [(p.width, p.height) for p in info.pages] == [(612, 792), (842, 595)]
+    assert "[[p2]]" not in info.pages[0].text
+    assert "[[p2]]" in info.pages[1].text
+
+
+def test_text_is_only_extracted_on_request() -> None:
+    """Without text=True no text is extracted (it is the slow part)."""
+    info = inspect_pdf(ANCHOR_PDF)
+    assert info is not None
+    assert info.pages[0].text == ""
+
+
+def test_file_object_is_left_where_it_was() -> None:
+    """A seekable file is read and put back at its position, even a non-zero one."""
+    handle = io.BytesIO(b"junk" + TWO_SIZES_PDF)
+    handle.seek(4)
+    info = inspect_pdf(handle)
+    assert info is not None
+    assert info.page_count == 2
+    assert handle.tell() == 4
+
+
+def test_rotated_page_swaps_width_and_height() -> None:
+    """A page rotated by 90 degrees is as wide as its box is high."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([Page(300, 500)]))))
+    writer.pages[0].rotate(90)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    info = inspect_pdf(buffer.getvalue())
+    assert info is not None
+    assert (info.pages[0].width, info.pages[0].height) == (500, 300)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (NOT_PDF, "%PDF-"),
+        (b"", "%PDF-"),
+        (b"%PDF-1.4\nthis is not a PDF body at all", "cannot be read"),
+        (ANCHOR_PDF[:300], "cannot be read"),
+    ],
+)
+def test_not_a_pdf(data: bytes, reason: str) -> None:
+    """Wrong header, garbage or truncation: DocumentError saying why."""
+    with pytest.raises(DocumentError, match="PDF") as info:
+        inspect_pdf(data)
+    assert reason in str(info.value)
+
+
+def test_encrypted_pdf_is_refused() -> None:
+    """An encrypted PDF cannot be signed: DocumentError."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(ANCHOR_PDF)))
+    writer.encrypt("owner-pass", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(DocumentError, match="encrypted"):
+        inspect_pdf(buffer.getvalue())
+
+
+def test_missing_file_is_unreadable(tmp_path: Path) -> None:
+    """A path that does not exist: DocumentError, not OSError."""
+    with pytest.raises(DocumentError, match="cannot read"):
+        inspect_pdf(tmp_path / "absent.pdf")
+
+
+def test_async_stream_and_unseekable_file_are_skipped() -> None:
+    """Sources that cannot be read twice are not inspected (None)."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield ANCHOR_PDF
+
+    class Pipe(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+    agen = stream()
+    assert inspect_pdf(agen) is None
+    assert inspect_pdf(Pipe()) is None
+    assert inspect_pdf(object()) is None
+
+
+def test_size_limit_skips_but_still_checks_header(tmp_path: Path) -> None:
+    """Over max_size: None for a PDF, DocumentError for a non-PDF (the header is cheap)."""
+    assert inspect_pdf(ANCHOR_PDF, max_size=100) is None
+    assert inspect_pdf(io.BytesIO(ANCHOR_PDF), max_size=100) is None
+    path = tmp_path / "a.pdf"
+    path.write_bytes(ANCHOR_PDF)
+    assert inspect_pdf(path, max_size=100) is None
+    with pytest.raises(DocumentError):
+        inspect_pdf(NOT_PDF * 10, max_size=100)
+
+
+@pytest.mark.slow
+def test_large_file_is_not_inspected(tmp_path: Path) -> None:
+    """A PDF over 64 MiB on disk is skipped (not read into memory); a large non-PDF is refused."""
+    big = tmp_path / "big.pdf"
+    write_large_pdf(big, MAX_INSPECT_SIZE + (1 << 20))
+    assert big.stat().st_size > MAX_INSPECT_SIZE
+    assert inspect_pdf(big, text=True) is None
+    junk = tmp_path / "junk.bin"
+    with junk.open("wb") as handle:
+        handle.write(b"GIF89a")
+        handle.truncate(MAX_INSPECT_SIZE + 1)  # sparse: nothing big is written
+    with pytest.raises(DocumentError, match="%PDF-"):
+        inspect_pdf(junk)
