@@ -169,7 +169,7 @@ ISSUE_CODES = {
 
 def test_every_issue_code_has_a_case() -> None:
     """The table of the issue is covered in full."""
-    assert ISSUE_CODES <= set(CASES)
+    assert set(CASES) >= ISSUE_CODES
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
@@ -477,7 +477,7 @@ def test_inline_documents_are_base64(tmp_path: Path) -> None:
 def test_to_payload_needs_every_document_id() -> None:
     """An uploaded spec without the id of a document refuses to make a body."""
     spec = valid().build()
-    with pytest.raises(DocumentError, match="contract.pdf"):
+    with pytest.raises(DocumentError, match=r"contract\.pdf"):
         spec.to_payload({})
     with pytest.raises(DocumentError):
         spec.to_payload()

@@ -99,7 +99,7 @@ def test_anchor_omits_unset_page_and_writes_camel_case() -> None:
 
 
 def test_signer_special_wire_names() -> None:
-    """subjectDN, secretAnswer, isSecretAnswerChanged and placeHolder are spelled as the API does."""
+    """subjectDN, secretAnswer, isSecretAnswerChanged, placeHolder: spelled as the API does."""
     body = converter.unstructure(_workflow())
     signer = body["actions"][0]["signer"]
     assert signer == {
