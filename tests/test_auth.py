@@ -51,7 +51,8 @@ def test_decode_claims_reads_user_expiry_and_idle_limit_without_the_key() -> Non
 
 def test_an_opaque_token_gets_default_claims() -> None:
     claims = decode_claims("not-a-jwt")
-    assert claims.user is None and claims.expires_at is None
+    assert claims.user is None
+    assert claims.expires_at is None
     assert claims.idle_limit == DEFAULT_IDLE_LIMIT
 
 
@@ -84,7 +85,8 @@ async def test_proactive_relogin_before_the_idle_limit_of_the_claim() -> None:
     clock.now += 200  # 1600 s since the last use: within the margin, log in first
     assert manager.current() is None
     new_token, _ = await manager.obtain(login)
-    assert new_token != token and login.calls == 2
+    assert new_token != token
+    assert login.calls == 2
 
 
 async def test_short_idle_claim_is_honoured() -> None:
@@ -132,7 +134,8 @@ async def test_forget_drops_the_token_and_bumps_the_generation() -> None:
     manager, login = TokenManager(), Login()
     _, generation = await manager.obtain(login)
     manager.forget()
-    assert manager.peek() is None and not manager.has_token
+    assert manager.peek() is None
+    assert not manager.has_token
     assert manager.generation == generation + 1
     assert manager.user is None
 

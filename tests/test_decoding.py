@@ -118,10 +118,12 @@ def test_framework_error_shape() -> None:
     exc = error_from_response(405, body, content_type=JSON)
     assert isinstance(exc, BadRequestError)
     assert exc.message == "Request method PATCH not supported"
-    assert exc.code is None and exc.name is None
+    assert exc.code is None
+    assert exc.name is None
     assert exc.parameters["path"] == "/api/v1/workflows"
     exc = error_from_response(404, b'{"status":404,"error":"Not Found"}', content_type=JSON)
-    assert isinstance(exc, NotFoundError) and exc.message == "Not Found"
+    assert isinstance(exc, NotFoundError)
+    assert exc.message == "Not Found"
 
 
 def test_rate_limit_carries_retry_after() -> None:
@@ -135,11 +137,14 @@ def test_html_error_page_and_empty_bodies() -> None:
     html = b"<html><head><title>502 Bad Gateway</title></head></html>"
     exc = error_from_response(502, html, content_type="text/html")
     assert isinstance(exc, ResponseFormatError)
-    assert exc.status == 502 and "502 Bad Gateway" in exc.snippet
+    assert exc.status == 502
+    assert "502 Bad Gateway" in exc.snippet
     empty = error_from_response(503, b"", content_type=None, retry_after="2")
-    assert isinstance(empty, ServerError) and "empty" in empty.message
+    assert isinstance(empty, ServerError)
+    assert "empty" in empty.message
     limited = error_from_response(429, b"", content_type=None, retry_after="2")
-    assert isinstance(limited, RateLimitError) and limited.retry_after == 2.0
+    assert isinstance(limited, RateLimitError)
+    assert limited.retry_after == 2.0
 
 
 def test_json_that_is_neither_shape() -> None:
@@ -154,7 +159,8 @@ def test_scrub_removes_secrets_from_messages_and_parameters() -> None:
         400, body, content_type=JSON, scrub=lambda s: s.replace("Rex-1234", "***")
     )
     assert isinstance(exc, ApiError)
-    assert "Rex-1234" not in str(exc) and "Rex-1234" not in repr(exc.parameters)
+    assert "Rex-1234" not in str(exc)
+    assert "Rex-1234" not in repr(exc.parameters)
 
 
 def test_parse_retry_after_forms() -> None:

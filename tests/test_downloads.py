@@ -31,10 +31,13 @@ async def test_save_writes_checks_and_renames(tmp_path: Path) -> None:
     result = await save_stream(
         chunks(PDF), target, content_type="application/pdf", expected_size=len(PDF)
     )
-    assert isinstance(result, DownloadedFile) and isinstance(result, os.PathLike)
-    assert os.fspath(result) == str(target) and result.path == target
+    assert isinstance(result, DownloadedFile)
+    assert isinstance(result, os.PathLike)
+    assert os.fspath(result) == str(target)
+    assert result.path == target
     assert target.read_bytes() == PDF
-    assert result.sha256 == hashlib.sha256(PDF).hexdigest() and result.size == len(PDF)
+    assert result.sha256 == hashlib.sha256(PDF).hexdigest()
+    assert result.size == len(PDF)
     assert leftovers(tmp_path) == ["out.pdf"]
 
 
@@ -43,7 +46,8 @@ async def test_zip_magic_is_accepted(tmp_path: Path) -> None:
     result = await save_stream(
         chunks(data), tmp_path / "a.zip", content_type="application/zip", expected_size=None
     )
-    assert result.content_type == "application/zip" and result.size == len(data)
+    assert result.content_type == "application/zip"
+    assert result.size == len(data)
 
 
 @pytest.mark.parametrize(
@@ -107,7 +111,8 @@ def test_resolve_destination(tmp_path: Path) -> None:
     path = resolve_destination(
         f"{out}/", content_type="application/zip", suggested_name=None, default_stem="abc"
     )
-    assert path == out / "abc.zip" and out.is_dir()
+    assert path == out / "abc.zip"
+    assert out.is_dir()
     named = resolve_destination(
         out, content_type="application/pdf", suggested_name="signed.pdf", default_stem="abc"
     )
@@ -125,4 +130,5 @@ def test_resolve_destination(tmp_path: Path) -> None:
         suggested_name="other.pdf",
         default_stem="abc",
     )
-    assert explicit == tmp_path / "deep" / "audit.pdf" and explicit.parent.is_dir()
+    assert explicit == tmp_path / "deep" / "audit.pdf"
+    assert explicit.parent.is_dir()

@@ -52,9 +52,11 @@ async def test_path_source_streams_the_file_with_upload_data(tmp_path: Path) -> 
     path = tmp_path / "contract.pdf"
     path.write_bytes(PDF)
     source = await open_source(path)
-    assert source.file_name == "contract.pdf" and source.size == len(PDF)
+    assert source.file_name == "contract.pdf"
+    assert source.size == len(PDF)
     body = await render(source, pdfa=2, label="Contract")
-    assert b'name="uploadData"' in body and b'name="file"; filename="contract.pdf"' in body
+    assert b'name="uploadData"' in body
+    assert b'name="file"; filename="contract.pdf"' in body
     meta = body[body.index(b"{") : body.index(b"}") + 1]
     assert json.loads(meta) == {"pdfaPolicy": 2, "documentLabel": "Contract"}
     assert file_part(body) == PDF
@@ -86,7 +88,8 @@ async def test_seekable_file_is_sought_back_for_each_attempt() -> None:
     handle = io.BytesIO(b"junk" + PDF)
     handle.seek(4)
     source = await open_source(handle, file_name="f.pdf")
-    assert source.size == len(PDF) and source.replayable
+    assert source.size == len(PDF)
+    assert source.replayable
     assert file_part(await render(source)) == PDF
     assert file_part(await render(source)) == PDF
     assert not handle.closed  # the caller's file is the caller's to close
@@ -99,7 +102,8 @@ async def test_async_iterator_is_one_shot() -> None:
         yield PDF[10:]
 
     source = await open_source(chunks(), file_name="s.pdf")
-    assert not source.replayable and source.size is None
+    assert not source.replayable
+    assert source.size is None
     assert file_part(await render(source)) == PDF
     with pytest.raises(StreamConsumedError, match="one-shot"):
         source.open({})
