@@ -15,8 +15,11 @@ The public names are listed in ``__all__`` below; everything else is private. ::
     )
 """
 
+from ._http import RequestEvent, ResponseEvent, RetryEvent
 from ._version import __version__
 from .builder import WorkflowBuilder
+from .client import ConsignoClient
+from .downloads import DownloadedFile
 from .enums import (
     ActionStatus,
     Amr,
@@ -47,9 +50,19 @@ from .errors import (
     Violation,
     WorkflowValidationError,
 )
+from .responses import (
+    Action,
+    ActionSigner,
+    DocumentMetadata,
+    Workflow,
+    WorkflowDocument,
+    WorkflowPage,
+)
 from .spec import DocumentSpec, WorkflowSpec
 
 __all__ = [
+    "Action",
+    "ActionSigner",
     "ActionStatus",
     "AmbiguousOutcomeError",
     "Amr",
@@ -59,23 +72,32 @@ __all__ = [
     "ClientStateError",
     "ConflictError",
     "ConnectError",
+    "ConsignoClient",
     "ConsignoError",
     "DocumentError",
+    "DocumentMetadata",
     "DocumentSpec",
+    "DownloadedFile",
     "Language",
     "Mode",
     "NotFoundError",
     "PdfaPolicy",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestEvent",
+    "ResponseEvent",
     "ResponseFormatError",
+    "RetryEvent",
     "ServerError",
     "SignerType",
     "StreamConsumedError",
     "TimeoutError",
     "TransportError",
     "Violation",
+    "Workflow",
     "WorkflowBuilder",
+    "WorkflowDocument",
+    "WorkflowPage",
     "WorkflowSpec",
     "WorkflowStatus",
     "WorkflowValidationError",
