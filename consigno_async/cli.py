@@ -85,10 +85,6 @@ def exit_code_for(exc: BaseException) -> int:
     """2 for bad input (an invalid workflow, a bad document or file), 1 for the rest."""
     if isinstance(exc, WorkflowValidationError | DocumentError | click.UsageError):
         return EXIT_USAGE
-    from .workflow_file import WorkflowFileError
-
-    if isinstance(exc, WorkflowFileError):
-        return EXIT_USAGE
     return EXIT_SERVICE
 
 

@@ -272,7 +272,7 @@ async def _wait_for_events(subscription: Subscription, wanted: set[str], pause: 
             break
         if event.workflow_id in wanted:
             woken.add(event.workflow_id)
-    while (event := subscription.get_nowait()) is not None:
-        if event.workflow_id in wanted:
-            woken.add(event.workflow_id)
+    while (queued := subscription.get_nowait()) is not None:
+        if queued.workflow_id in wanted:
+            woken.add(queued.workflow_id)
     return woken

@@ -202,8 +202,8 @@ def parse_workflow(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "
     field_keys = _keywords(builder.field, skip=1)
     anchor_keys = _keywords(builder.anchor, skip=1)
     for path, table in reader.tables(data, "signers"):
-        key = table.get("key")
-        if not isinstance(key, str) or not key:
+        signer_key = table.get("key")
+        if not isinstance(signer_key, str) or not signer_key:
             reader.problem(f"{path}.key", "each signer needs a key (a string)")
             continue
         is_placeholder = table.get("placeholder", False) is True
@@ -214,8 +214,8 @@ def parse_workflow(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "
             for k, v in table.items()
             if k in allowed - {"fields", "anchors", "placeholder", "key"}
         }
-        method = builder.placeholder if is_placeholder else builder.signer
-        reader.call(path, method, key, **kwargs)
+        add: Callable[..., Any] = builder.placeholder if is_placeholder else builder.signer
+        reader.call(path, add, signer_key, **kwargs)
         for kind, keys, zone in (
             ("fields", field_keys, builder.field),
             ("anchors", anchor_keys, builder.anchor),
@@ -224,7 +224,7 @@ def parse_workflow(data: Mapping[str, Any], base_dir: str | os.PathLike[str] = "
                 full = f"{path}.{zone_path}"
                 reader.unknown(zone_table, keys, full)
                 zone_kwargs = {k: v for k, v in zone_table.items() if k in keys}
-                reader.call(full, zone, key, **zone_kwargs)
+                reader.call(full, zone, signer_key, **zone_kwargs)
 
     notify_keys = _keywords(builder.notify)
     for path, table in reader.tables(data, "notify"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -65,9 +64,7 @@ async def test_results_in_input_order_with_bad_items_in_place(
         assert result.workflow.id == result.workflow_id
         assert result.unwrap() == result.workflow_id
     assert results[5].workflow is not None
-    assert results[5].workflow.parallel_actions or {a.step for a in results[5].workflow.actions} == {
-        1
-    }
+    assert {a.step for a in results[5].workflow.actions} == {1}
     with pytest.raises(TypeError):
         results[3].unwrap()
     assert seen[-1] == BatchProgress(done=4, failed=2, in_flight=0, total=6)
@@ -122,9 +119,7 @@ async def test_streaming_reads_a_bounded_window_ahead(client: ConsignoClient) ->
 
     seen: list[BatchProgress] = []
     index = 0
-    async for result in iter_launch(
-        client, items(), concurrency=2, window=4, progress=seen.append
-    ):
+    async for result in iter_launch(client, items(), concurrency=2, window=4, progress=seen.append):
         assert result.index == index
         assert result.ok
         assert pulled <= index + 1 + 4
@@ -280,7 +275,7 @@ async def test_sigkill_mid_run_then_rerun_launches_each_item_once(
     )
     try:
         async with asyncio.timeout(60):
-            while _done_in(journal) < 25:
+            while _done_in(journal) < 25:  # noqa: ASYNC110 - another process writes it
                 await asyncio.sleep(0.02)
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -302,7 +297,6 @@ async def test_sigkill_mid_run_then_rerun_launches_each_item_once(
     assert stats["workflows_created"] == count
     names = await names_in_service(client)
     assert sorted(names) == [f"kill {i:03d}" for i in range(count)]
-    assert os.path.exists(journal)
 
 
 def test_launch_result_ok_and_unwrap() -> None:
