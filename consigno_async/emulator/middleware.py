@@ -36,13 +36,14 @@ __all__ = [
 log = logging.getLogger("consigno_async.emulator")
 
 API_PREFIX = "/api/v1"
-#: Key in ``request`` set when the response body must be cut short (a ``truncate`` fault).
-TRUNCATE = "consigno.truncate"
-#: Key in ``request`` set when the connection must drop after the change is applied.
-DROP_AFTER = "consigno.drop_after"
-#: Key in ``request`` holding a rotated token for the ``X-Auth-Token`` response header.
-NEW_TOKEN = "consigno.new_token"
-DROPPED = "consigno.dropped"
+#: Set on a request whose response body must be cut short (a ``truncate`` fault).
+TRUNCATE: web.RequestKey[bool] = web.RequestKey("consigno_truncate", bool)
+#: Set on a request whose connection must drop after the change is applied.
+DROP_AFTER: web.RequestKey[bool] = web.RequestKey("consigno_drop_after", bool)
+#: A rotated token for the ``X-Auth-Token`` response header.
+NEW_TOKEN: web.RequestKey[str] = web.RequestKey("consigno_new_token", str)
+#: Set once the connection was cut on purpose.
+DROPPED: web.RequestKey[bool] = web.RequestKey("consigno_dropped", bool)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
