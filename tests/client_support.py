@@ -69,7 +69,7 @@ async def chunks(data: bytes, size: int = 4096) -> AsyncIterator[bytes]:
         yield data[i : i + size]
 
 
-def request_count(stats: dict[str, Any], route: str, status: int | None = None) -> int:
+def request_count(stats: dict[str, Any], route: str, status: int | str | None = None) -> int:
     """How many requests the emulator saw on ``route`` (optionally with one status)."""
     by_status = stats["requests"].get(route, {})
     if status is not None:
