@@ -222,7 +222,7 @@ def _prepare(dest: Path, overwrite: bool) -> Path:
         raise FileExistsError(f"{dest} already exists and is not empty")
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.parent / f".{dest.name}.partial-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    staging.mkdir(mode=0o700)
     return staging
 
 
@@ -233,8 +233,9 @@ def _finish(staging: Path, documents: Path, workflow: Mapping[str, Any]) -> dict
     documents_name = DOCUMENTS_STEM + (documents.suffix.lower() or ".pdf")
     if documents.name != documents_name:
         documents.rename(staging / documents_name)
-    (staging / WORKFLOW_NAME).write_bytes(
-        orjson.dumps(workflow, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+    _write_private(
+        staging / WORKFLOW_NAME,
+        orjson.dumps(workflow, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS),
     )
     files = [
         (documents_name, "signed-documents"),
@@ -242,8 +243,15 @@ def _finish(staging: Path, documents: Path, workflow: Mapping[str, Any]) -> dict
         (WORKFLOW_NAME, "workflow"),
     ]
     manifest = build_manifest(staging, files, workflow)
-    (staging / MANIFEST_NAME).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    _write_private(staging / MANIFEST_NAME, orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return manifest
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only, like the downloaded documents."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def _move_into_place(staging: Path, dest: Path) -> None:

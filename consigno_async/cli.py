@@ -82,9 +82,9 @@ def fail(message: str, code: int = EXIT_SERVICE) -> NoReturn:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """2 for bad input (an invalid workflow, a bad document or file), 1 for the rest."""
-    if isinstance(exc, WorkflowValidationError | DocumentError | click.UsageError):
-        return EXIT_USAGE
+    """2 for bad input (an invalid workflow, id, document or file), 1 for the rest."""
+    if isinstance(exc, ValueError | click.UsageError):
+        return EXIT_USAGE  # WorkflowValidationError and DocumentError are ValueErrors too
     return EXIT_SERVICE
 
 
@@ -92,7 +92,7 @@ def run(coro: Coroutine[Any, Any, int | None]) -> None:
     """Run ``coro``; map errors to one stderr line and an exit code."""
     try:
         code = asyncio.run(coro)
-    except (ConsignoError, OSError) as exc:
+    except (ConsignoError, OSError, ValueError) as exc:
         fail(f"{type(exc).__name__}: {_one_line(exc)}", exit_code_for(exc))
     except KeyboardInterrupt:
         fail("interrupted", 130)
@@ -188,7 +188,26 @@ def _print_workflow(workflow: Workflow) -> None:
         console.print(table)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A click group whose usage errors are one ``error: ...`` line on stderr, exit 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `consigno`: show the help
+                click.echo(exc.format_message(), err=True)
+                sys.exit(EXIT_USAGE)
+            fail(exc.format_message(), EXIT_USAGE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            fail("aborted", EXIT_SERVICE)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="consigno")
 def main() -> None:
     """The ConsignO Cloud e-signature client: launch, track and archive signing projects."""
@@ -303,7 +322,9 @@ def archive_command(
 
 @main.command()
 @connection_options
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--journal",
     type=click.Path(path_type=Path),
@@ -352,23 +373,53 @@ def launch(
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True)
-@click.option("--seed", type=int, default=None)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to bind.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="TCP port; 0 picks a free one.",
+)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Delay every API answer.",
+)
+@click.option("--seed", type=int, default=None, help="Repeatable ids and fault dice.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep documents in this directory.",
+)
+@click.option("--no-second-factor", is_flag=True, help="Accept signers without a second factor.")
 def emulator(
-    host: str, port: int, latency_ms: float, seed: int | None, data_dir: Path | None
+    host: str,
+    port: int,
+    latency_ms: float,
+    seed: int | None,
+    data_dir: str | None,
+    no_second_factor: bool,
 ) -> None:
-    """Serve the ConsignO emulator (loopback only) until interrupted."""
-    from .emulator import Emulator
+    """Serve the ConsignO emulator until interrupted; prints base_url=... first."""
+    import argparse
+
+    from .emulator.__main__ import serve
+
+    args = argparse.Namespace(
+        host=host,
+        port=port,
+        latency_ms=latency_ms,
+        seed=seed,
+        data_dir=data_dir,
+        no_second_factor=no_second_factor,
+    )
 
     async def go() -> int:
-        async with Emulator(host, port, latency_ms=latency_ms, seed=seed, data_dir=data_dir) as emu:
-            click.echo(f"base_url={emu.base_url}")
-            click.echo(f"username={emu.credentials.username}")
-            click.echo("password: the emulator's default (see the README); Ctrl-C to stop")
-            await asyncio.Event().wait()
+        await serve(args)
         return EXIT_OK
 
     run(go())
