@@ -33,7 +33,7 @@ import orjson
 
 from ._version import __version__
 from .enums import WorkflowStatus
-from .errors import ConsignoError, DocumentError, WorkflowValidationError
+from .errors import ConsignoError, WorkflowValidationError
 
 if TYPE_CHECKING:
     from rich.console import Console
