@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -246,4 +247,4 @@ async def test_truncated_download_is_retried_and_leaves_no_partial_file(
         await consigno_emulator.add_fault(truncate=True, paths=[path])
         with pytest.raises(ResponseFormatError, match="truncated"):
             await client.download_documents(wf.id, tmp_path / "other.pdf")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["signed.pdf"]
+    assert sorted(os.listdir(tmp_path)) == ["signed.pdf"]
