@@ -176,44 +176,46 @@ class HttpCore:
                     if held is None:
                         raise AuthenticationError(401, "no token is held (not logged in)")
                     token, generation = held
-            headers, data = self._build(call, token, last_error)
-            if self.on_request is not None:
-                await _fire(self.on_request, RequestEvent(call.method, call.path, attempt))
             status = 0
             body = b""
             retry_after: str | None = None
             content_type: str | None = None
             phase: Phase | None = None
             failure: BaseException | None = None
-            closer = data[1] if isinstance(data, tuple) else None
-            sent_at = auth.now()
+            closer: Callable[[], None] | None = None
+            sent_at = 0.0
             try:
-                async with (
-                    self.semaphore,
-                    session.request(
+                async with self.semaphore:
+                    # Built only once a slot is free: a queued upload holds no open file.
+                    headers, data = self._build(call, token, last_error)
+                    if isinstance(data, tuple):
+                        data, closer = data
+                    if self.on_request is not None:
+                        await _fire(self.on_request, RequestEvent(call.method, call.path, attempt))
+                    sent_at = auth.now()
+                    async with session.request(
                         call.method,
                         url,
                         params=call.params,
-                        data=data[0] if isinstance(data, tuple) else data,
+                        data=data,
                         headers=headers,
                         allow_redirects=False,
                         timeout=self.timeout,
                         ssl=self.ssl,
-                    ) as resp,
-                ):
-                    status = resp.status
-                    new_token = resp.headers.get(TOKEN_HEADER)
-                    if new_token and call.auth and auth.adopt(new_token, generation):
-                        self.redactor.add(new_token)
-                    if status != 401 and call.auth:
-                        auth.touch(sent_at)
-                    if status < 300:
-                        result = await handler(resp)
-                        await self._answered(call, attempt, status, sent_at)
-                        return result
-                    content_type = resp.headers.get(hdrs.CONTENT_TYPE)
-                    retry_after = resp.headers.get(hdrs.RETRY_AFTER)
-                    body = await resp.read()
+                    ) as resp:
+                        status = resp.status
+                        new_token = resp.headers.get(TOKEN_HEADER)
+                        if new_token and call.auth and auth.adopt(new_token, generation):
+                            self.redactor.add(new_token)
+                        if status != 401 and call.auth:
+                            auth.touch(sent_at)
+                        if status < 300:
+                            result = await handler(resp)
+                            await self._answered(call, attempt, status, sent_at)
+                            return result
+                        content_type = resp.headers.get(hdrs.CONTENT_TYPE)
+                        retry_after = resp.headers.get(hdrs.RETRY_AFTER)
+                        body = await resp.read()
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 phase, failure = Phase.NOT_SENT, exc
             except (aiohttp.ClientError, builtins.TimeoutError) as exc:
