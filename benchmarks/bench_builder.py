@@ -1,0 +1,144 @@
+"""
+Benchmark of WorkflowBuilder: validation and serialization at 1,000 and 10,000 signers with
+3 fields each (benchmark-protocol.md section 6).
+
+Each figure is the median of 7 ``timeit`` repeats, each repeat running the number of loops
+``Timer.autorange`` picked. Pure CPU, no network. The gate is linearity: the time for
+10,000 signers must stay within 12 times the time for 1,000. Also checks (section 7) that the
+orjson bytes decode to the same object as the stdlib ``json`` output.
+
+Run: ``PYTHONHASHSEED=0 .venv/bin/python benchmarks/bench_builder.py`` (prints JSON; exit
+status 1 if the linearity gate fails).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import timeit
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+import orjson
+
+from consigno_async import Amr, WorkflowBuilder
+from consigno_async.pdfgen import Page, make_pdf
+
+SIZES = (1_000, 10_000)
+FIELDS_PER_SIGNER = 3
+REPEATS = 7
+RATIO_GATE = 12.0
+BUDGET_1K_MS = 20.0
+PDF = make_pdf([Page(612, 792, [f"Page {n}"]) for n in range(1, FIELDS_PER_SIGNER + 1)])
+
+
+def make_builder(signers: int) -> WorkflowBuilder:
+    """A valid builder: one 3-page document, ``signers`` signers with a field on each page."""
+    builder = WorkflowBuilder("Benchmark").document(PDF, key="doc.pdf")
+    for i in range(signers):
+        key = f"s{i}"
+        builder.signer(
+            key,
+            first_name="First",
+            last_name=f"Last{i}",
+            email=f"signer{i}@example.com",
+            phone=f"+1514{i:07d}",
+            amr=[Amr.LINK, Amr.SMS],
+        )
+        for page in range(1, FIELDS_PER_SIGNER + 1):
+            builder.field(key, document="doc.pdf", page=page, x=72, y=100 + (i % 600))
+    return builder
+
+
+def median_seconds(func: Callable[[], Any]) -> float:
+    """Median over REPEATS of the per-call time, with autorange choosing the loop count."""
+    timer = timeit.Timer(func)
+    number, _ = timer.autorange()
+    return statistics.median(timer.repeat(repeat=REPEATS, number=number)) / number
+
+
+def measure(signers: int) -> dict[str, Any]:
+    """All the figures for one size, in milliseconds."""
+    builder = make_builder(signers)
+    builder.build()  # inspects the PDF once; later builds reuse it, as a real caller would
+    spec = builder.build()
+    ids = {"doc.pdf": "5f0c3d2e1a9b8c7d6e5f4a3b"}
+    payload = spec.to_payload(ids)
+    fast, slow = orjson.dumps(payload), json.dumps(payload).encode()
+    if orjson.loads(fast) != json.loads(slow):
+        raise SystemExit("orjson and json disagree: the fast path drops something")
+    figures = {
+        "chain_calls": median_seconds(lambda: make_builder(signers)),
+        "validation": median_seconds(builder.violations),
+        "build": median_seconds(builder.build),
+        "serialization": median_seconds(lambda: orjson.dumps(spec.to_payload(ids))),
+        "to_payload": median_seconds(lambda: spec.to_payload(ids)),
+        "orjson_dumps": median_seconds(lambda: orjson.dumps(payload)),
+        "json_dumps": median_seconds(lambda: json.dumps(payload)),
+        "build_and_serialize": median_seconds(
+            lambda: orjson.dumps(builder.build().to_payload(ids))
+        ),
+    }
+    result: dict[str, Any] = {k: round(v * 1000, 3) for k, v in figures.items()}
+    result["payload_bytes"] = len(fast)
+    return result
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> int:
+    """Run both sizes, print the JSON report, return 1 if the linearity gate fails."""
+    by_size = {str(n): measure(n) for n in SIZES}
+    small, large = by_size[str(SIZES[0])], by_size[str(SIZES[1])]
+    ratios = {
+        key: round(large[key] / small[key], 2)
+        for key in ("validation", "serialization", "build", "build_and_serialize")
+    }
+    report = {
+        "benchmark": "builder",
+        "unit": "ms (median of 7 timeit repeats, autorange)",
+        "fields_per_signer": FIELDS_PER_SIGNER,
+        "sizes": by_size,
+        "ratio_10k_over_1k": ratios,
+        "gate": {
+            "ratio_max": RATIO_GATE,
+            "ratio_ok": all(r <= RATIO_GATE for r in ratios.values()),
+            "budget_1k_build_ms": BUDGET_1K_MS,
+            "budget_1k_ok": small["build"] < BUDGET_1K_MS,
+        },
+        "environment": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "cpu": _cpu_model(),
+            "cpus": os.cpu_count(),
+            "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
+            "libraries": {
+                name: metadata.version(name) for name in ("attrs", "cattrs", "orjson", "pypdf")
+            },
+        },
+    }
+    for label in ("validation", "serialization"):
+        print(
+            f"{label:>13}: {small[label]:8.2f} ms @1k  {large[label]:8.2f} ms @10k  "
+            f"ratio {ratios[label]:.2f}x",
+            file=sys.stderr,
+        )
+    print(json.dumps(report, indent=2))
+    return 0 if report["gate"]["ratio_ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
