@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 import pytest
 from aiohttp import ClientSession, web
+from batch_support import builder
 
+from consigno_async.client import ConsignoClient
+from consigno_async.completion import wait_for_completion
+from consigno_async.emulator import Emulator
 from consigno_async.enums import WorkflowStatus
 from consigno_async.errors import InvalidWebhookError
 from consigno_async.webhooks import (
@@ -167,3 +173,104 @@ async def test_aiohttp_handler_answers(unused_tcp_port: int) -> None:
     finally:
         await runner.cleanup()
     assert receiver.stats.accepted == 1
+
+
+# --- against the emulator: real deliveries -------------------------------------------------
+
+
+@pytest.fixture
+async def client(consigno_emulator: Emulator) -> AsyncIterator[ConsignoClient]:
+    creds = consigno_emulator.credentials
+    async with ConsignoClient(
+        consigno_emulator.base_url, username=creds.username, password=creds.password, max_retries=0
+    ) as c:
+        yield c
+
+
+async def serve(app: web.Application, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
+
+
+async def test_emulator_events_arrive_deduplicate_and_wake_a_waiter(
+    client: ConsignoClient, consigno_emulator: Emulator, unused_tcp_port: int
+) -> None:
+    receiver = WebhookReceiver()
+    delivered: list[WebhookEvent] = []
+    receiver.dispatcher.add_listener(delivered.append)
+    answered: set[str] = set()
+
+    async def flaky(request: web.Request) -> web.Response:
+        """Handles every delivery, but 'crashes' before answering the first of each event."""
+        response = await receiver.aiohttp_handler(request)
+        event_id = request.headers["X-Consigno-Event-Id"]
+        if event_id not in answered:
+            answered.add(event_id)
+            return web.Response(status=500)
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hook", flaky)
+    runner = await serve(app, unused_tcp_port)
+    try:
+        wf = await client.launch(
+            builder("hooked").webhook(f"http://127.0.0.1:{unused_tcp_port}/hook")
+        )
+        waiter = asyncio.create_task(
+            wait_for_completion(client, wf.id, poll_interval=30, timeout=10, webhooks=receiver)
+        )
+        await asyncio.sleep(0.2)
+        assert not waiter.done()
+        started = time.monotonic()
+        await consigno_emulator.sign(wf.id)
+        done = await asyncio.wait_for(waiter, 5)
+        assert time.monotonic() - started < 3
+        assert done.status is WorkflowStatus.COMPLETED
+        await consigno_emulator.wait_webhooks()
+    finally:
+        await runner.cleanup()
+    assert receiver.stats.duplicates >= 1
+    ids = [e.event_id for e in delivered]
+    assert len(ids) == len(set(ids))
+    assert {e.status for e in delivered} >= {WorkflowStatus.COMPLETED}
+    assert all(e.workflow_id == wf.id for e in delivered)
+    stats = await consigno_emulator.stats()
+    assert stats["webhook_attempts"] > stats["webhooks_delivered"]
+
+
+async def test_confirm_rereads_the_workflow(
+    client: ConsignoClient, consigno_emulator: Emulator, unused_tcp_port: int
+) -> None:
+    receiver = WebhookReceiver(client=client, confirm=True)
+    runner = await serve(make_app(receiver), unused_tcp_port)
+    url = f"http://127.0.0.1:{unused_tcp_port}/consigno/webhook"
+    try:
+        wf = await client.launch(builder("confirmed"))
+        async with ClientSession() as session:
+            with receiver.dispatcher.subscribe(wf.id) as sub:
+                forged = payload(workflowId=wf.id, status=2)
+                async with session.post(url, json=forged) as resp:
+                    assert resp.status == 200
+                event = sub.get_nowait()
+                assert event is not None
+                assert event.confirmed
+                assert (
+                    event.status is WorkflowStatus.LAUNCHED
+                )  # the service's word, not the event's
+                assert event.workflow is not None
+                assert event.workflow.id == wf.id
+            async with session.post(url, json=payload(workflowId="e" * 24)) as resp:
+                assert resp.status == 400
+                assert "unknown workflow" in (await resp.json())["error"]
+            await consigno_emulator.add_fault(status=503, methods=["GET"], count=1, retry_after=0)
+            retry_me = payload(workflowId=wf.id)
+            async with session.post(url, json=retry_me) as resp:
+                assert resp.status == 503  # could not confirm: the sender should retry
+            async with session.post(url, json=retry_me) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["result"] == "accepted"
+    finally:
+        await runner.cleanup()
+    assert receiver.stats.unconfirmed == 2  # both said "completed" of a launched workflow
