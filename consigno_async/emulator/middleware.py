@@ -1,7 +1,7 @@
 """
 The emulator's middlewares, outermost first:
 
-1. :func:`stats_middleware` counts every request by route template and status
+1. :func:`stats_middleware` counts every request (but control calls) by route template and status
    (``"GET /api/v1/workflows/{id}": {"200": 3}``); a dropped connection counts as ``"drop"``.
 2. :func:`fault_middleware` applies the base latency and the injected faults
    (:mod:`consigno_async.emulator.faults`) to ``/api/v1`` requests.
@@ -36,6 +36,7 @@ __all__ = [
 log = logging.getLogger("consigno_async.emulator")
 
 API_PREFIX = "/api/v1"
+CONTROL_PREFIX = "/_emulator"
 #: Set on a request whose response body must be cut short (a ``truncate`` fault).
 TRUNCATE: web.RequestKey[bool] = web.RequestKey("consigno_truncate", bool)
 #: Set on a request whose connection must drop after the change is applied.
@@ -69,7 +70,9 @@ def _route_key(request: web.Request) -> str:
 
 @web.middleware
 async def stats_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count the request under its route template and final status."""
+    """Count an API request under its route template and final status (control calls aside)."""
+    if request.path.startswith(CONTROL_PREFIX):
+        return await handler(request)
     core = request.app[CORE]
     key = _route_key(request)
     try:

@@ -1,0 +1,151 @@
+"""The control API over HTTP (EmulatorControl and raw calls), stats, and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from emulator_support import body, call, create, login, upload
+
+from consigno_async.emulator import Credentials, Emulator, EmulatorControl, EmulatorError
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def test_emulator_control_over_http(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu = consigno_emulator
+    token = await login(http, emu)
+    workflow = await create(
+        http, emu, token, body([await upload(http, emu, token)], refs=("1", "2"))
+    )
+    async with EmulatorControl(emu.base_url) as control:  # /api/v1 is stripped
+        assert control.root_url == emu.root_url
+        signed = await control.sign(workflow["id"], workflow["actions"][0]["id"])
+        assert [a["status"] for a in signed["actions"]] == ["COMPLETED", "STARTED"]
+        declined = await control.decline(workflow["id"], reason="No")
+        assert declined["status"] == 5
+        with pytest.raises(EmulatorError) as caught:
+            await control.sign("0" * 24)
+        assert caught.value.entry.code == "5004"
+        clock = await control.advance_clock(60)
+        assert clock["offset"] == 60
+        assert await control.expire_tokens() == 1
+        status, data, _ = await call(http, "GET", f"{emu.base_url}/workflows", token)
+        assert data["code"] == "1002"
+        token = await login(http, emu)
+        await control.rotate_tokens()
+        status, _, headers = await call(http, "GET", f"{emu.base_url}/workflows", token)
+        assert status == 200
+        assert headers["X-Auth-Token"] != token
+        fault = await control.add_fault(status=429, retry_after=0.5, count=1)
+        assert fault.startswith("fault-")
+        status, _, headers = await call(http, "GET", f"{emu.base_url}/workflows", token)
+        assert (status, headers["Retry-After"]) == (429, "0.5")
+        await control.add_fault(status=503)
+        await control.clear_faults()
+        assert (await call(http, "GET", f"{emu.base_url}/workflows", token))[0] == 200
+        await control.settings(second_factor_required=False, login_as_allowed=False)
+        stats = await control.stats()
+        assert stats["requests"]["GET /api/v1/workflows"] == {"200": 2, "401": 1, "429": 1}
+        assert stats["workflows_created"] == 1
+        assert stats["workflows_by_status"] == {"5": 1}
+        assert stats["faults_injected"] == 1
+        await control.reset()
+        stats = await control.stats()
+        assert (stats["workflows_created"], stats["requests"], stats["logins"]) == (0, {}, 0)
+    assert (await call(http, "GET", f"{emu.base_url}/workflows", token))[1]["code"] == "1003"
+
+
+async def test_raw_control_routes(consigno_emulator: Emulator, http: aiohttp.ClientSession) -> None:
+    root = f"{consigno_emulator.root_url}/_emulator"
+    status, data, _ = await call(http, "POST", f"{root}/faults", json={"latencyMs": 5})
+    assert (status, data["fault"]["kind"]) == (201, "latency")
+    fault_id = data["id"]
+    status, data, _ = await call(http, "GET", f"{root}/faults")
+    assert [f["id"] for f in data["faults"]] == [fault_id]
+    assert (await call(http, "DELETE", f"{root}/faults/{fault_id}"))[0] == 200
+    assert (await call(http, "DELETE", f"{root}/faults/{fault_id}"))[0] == 404
+    status, data, _ = await call(http, "POST", f"{root}/faults", json={"status": "x"})
+    assert (status, data["parameters"]["field"]) == (400, "status")
+    status, data, _ = await call(http, "POST", f"{root}/clock/advance", json={"seconds": -1})
+    assert (status, data["code"]) == (400, "4002")
+    status, data, _ = await call(http, "GET", f"{root}/clock")
+    assert (status, data["offset"]) == (200, 0)
+    status, data, _ = await call(http, "POST", f"{root}/settings", json={"bogus": True})
+    assert status == 400
+    status, data, _ = await call(http, "GET", f"{root}/settings")
+    assert data == {"secondFactorRequired": True, "loginAsAllowed": True, "latencyMs": 0.0}
+    status, data, _ = await call(http, "POST", f"{root}/workflows/{'a' * 24}/sign", data=b"[")
+    assert (status, data["code"]) == (400, "4002")
+    status, data, _ = await call(http, "POST", f"{root}/tokens/rotate")
+    assert (status, data["ok"]) == (200, True)
+    assert (await call(http, "POST", f"{root}/reset"))[1] == {"ok": True}
+
+
+async def test_credentials_hide_secrets_and_custom_accounts(http: aiohttp.ClientSession) -> None:
+    creds = Credentials(username="ops", password="s3cret-pw", tenant="acme")
+    assert "s3cret-pw" not in repr(creds)
+    assert "demo-platform-secret" not in repr(creds)
+    async with Emulator(credentials=creds, seed=1) as emu:
+        assert "s3cret-pw" not in repr(emu)
+        url = f"{emu.base_url}/auth/login"
+        status, data, _ = await call(
+            http, "POST", url, json={"username": "ops", "password": "s3cret-pw", "tenant": "x"}
+        )
+        assert (status, data["code"]) == (401, "1001")
+        status, data, _ = await call(
+            http, "POST", url, json={"username": "ops", "password": "s3cret-pw"}
+        )
+        assert (status, data["response"]["tenant"]) == (200, "acme")
+
+
+async def test_cli_prints_its_base_url_and_stops_on_sigterm(
+    http: aiohttp.ClientSession,
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "consigno_async.emulator",
+        "--port",
+        "0",
+        "--seed",
+        "3",
+        "--latency-ms",
+        "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+    )
+    try:
+        assert process.stdout is not None
+        first = (await asyncio.wait_for(process.stdout.readline(), 20)).decode().strip()
+        assert first.startswith("base_url=http://127.0.0.1:")
+        base_url = first.removeprefix("base_url=")
+        assert base_url.endswith("/api/v1")
+        rest = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        assert rest.startswith("control_url=")
+        status, _, headers = await call(
+            http,
+            "POST",
+            f"{base_url}/auth/login",
+            json={"username": "demo", "password": "demo-password"},
+        )
+        assert status == 200
+        assert headers["X-Auth-Token"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0, stderr.decode()
+    assert "Traceback" not in stderr.decode()
