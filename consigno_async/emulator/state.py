@@ -8,6 +8,7 @@ under the emulator's data directory (see :mod:`consigno_async.emulator.documents
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 import secrets
 import time
@@ -58,6 +59,7 @@ class Clock:
         self.offset += seconds
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(timestamp: float) -> str:
     """Format a timestamp as the service does: ISO-8601 UTC with milliseconds and ``Z``."""
     moment = dt.datetime.fromtimestamp(timestamp, dt.UTC)
