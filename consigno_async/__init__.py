@@ -17,8 +17,11 @@ The public names are listed in ``__all__`` below; everything else is private. ::
 
 from ._http import RequestEvent, ResponseEvent, RetryEvent
 from ._version import __version__
+from .archive import ArchiveResult, verify_archive
+from .batch import BatchProgress, LaunchItem, LaunchResult, launch_many
 from .builder import WorkflowBuilder
 from .client import ConsignoClient
+from .completion import StatusChange, wait_for_completion, watch
 from .downloads import DownloadedFile
 from .enums import (
     ActionStatus,
@@ -39,6 +42,7 @@ from .errors import (
     ConnectError,
     ConsignoError,
     DocumentError,
+    InvalidWebhookError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -50,6 +54,7 @@ from .errors import (
     Violation,
     WorkflowValidationError,
 )
+from .journal import Journal
 from .responses import (
     Action,
     ActionSigner,
@@ -59,6 +64,7 @@ from .responses import (
     WorkflowPage,
 )
 from .spec import DocumentSpec, WorkflowSpec
+from .webhooks import WebhookDispatcher, WebhookEvent, WebhookReceiver, parse_event
 
 __all__ = [
     "Action",
@@ -67,8 +73,10 @@ __all__ = [
     "AmbiguousOutcomeError",
     "Amr",
     "ApiError",
+    "ArchiveResult",
     "AuthenticationError",
     "BadRequestError",
+    "BatchProgress",
     "ClientStateError",
     "ConflictError",
     "ConnectError",
@@ -78,7 +86,11 @@ __all__ = [
     "DocumentMetadata",
     "DocumentSpec",
     "DownloadedFile",
+    "InvalidWebhookError",
+    "Journal",
     "Language",
+    "LaunchItem",
+    "LaunchResult",
     "Mode",
     "NotFoundError",
     "PdfaPolicy",
@@ -90,10 +102,14 @@ __all__ = [
     "RetryEvent",
     "ServerError",
     "SignerType",
+    "StatusChange",
     "StreamConsumedError",
     "TimeoutError",
     "TransportError",
     "Violation",
+    "WebhookDispatcher",
+    "WebhookEvent",
+    "WebhookReceiver",
     "Workflow",
     "WorkflowBuilder",
     "WorkflowDocument",
@@ -102,6 +118,11 @@ __all__ = [
     "WorkflowStatus",
     "WorkflowValidationError",
     "__version__",
+    "launch_many",
+    "parse_event",
+    "verify_archive",
+    "wait_for_completion",
+    "watch",
 ]
 
 # Show public objects as ``consigno_async.X`` in reprs and tracebacks (as httpx does).
