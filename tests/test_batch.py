@@ -287,6 +287,7 @@ async def test_sigkill_mid_run_then_rerun_launches_each_item_once(
     with Journal(journal) as log:
         counts = log.counts()
     assert counts[ItemState.DONE] < count
+    assert counts[ItemState.CREATING] >= 1  # the kill landed with creates in flight
 
     results = await launch_many(
         client, (builder(f"kill {i:03d}") for i in range(count)), concurrency=8, journal=journal
