@@ -194,3 +194,17 @@ async def test_every_api_route_needs_a_token(
     method = "POST" if path == "/documents" else "GET"
     status, data, _ = await call(http, method, consigno_emulator.base_url + path, data=PDF)
     assert (status, data["code"]) == (401, "1003")
+
+
+async def test_forced_expiry_also_ends_tokens_in_their_rotation_grace(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    url = f"{consigno_emulator.base_url}/workflows"
+    old = await login(http, consigno_emulator)
+    await consigno_emulator.rotate_tokens()
+    _, _, headers = await call(http, "GET", url, old)
+    new = headers["X-Auth-Token"]
+    await consigno_emulator.expire_tokens()
+    for token in (old, new):
+        status, data, _ = await call(http, "GET", url, token)
+        assert (status, data["code"]) == (401, "1002")

@@ -226,3 +226,31 @@ async def test_webhooks_for_expire_decline_and_delete(
     await consigno_emulator.wait_webhooks()
     seen = sorted((e["workflowId"], e["previousStatus"], e["status"]) for _, e in hook.calls)
     assert seen == sorted([(ids[0], 0, 1), (ids[0], 1, 5), (ids[1], 0, 6), (ids[2], 0, 3)])
+
+
+async def test_embedded_sign_url_signs_and_redirects(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    token = await login(http, consigno_emulator)
+    payload = body([await upload(http, consigno_emulator, token)])
+    payload["actions"][0].update(
+        mode="embedded", returnUrl="https://app.example.com/back?session=1", step=1
+    )
+    payload["returnUrl"] = "https://app.example.com/done"
+    workflow = await create(http, consigno_emulator, token, payload)
+    assert workflow["returnUrl"] == "https://app.example.com/done"
+    action = workflow["actions"][0]
+    assert action["signUrl"].startswith(consigno_emulator.root_url)
+    async with http.get(workflow["editUrl"]) as response:
+        assert response.status == 200
+        assert "Employment contract" in await response.text()
+    async with http.get(action["signUrl"], allow_redirects=False) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == (
+            "https://app.example.com/back?session=1&status=success"
+        )
+    url = f"{consigno_emulator.base_url}/workflows/{workflow['id']}"
+    _, data, _ = await call(http, "GET", url, token)
+    assert data["response"]["status"] == 2
+    async with http.get(action["signUrl"], allow_redirects=False) as response:
+        assert response.status == 409  # already signed

@@ -18,6 +18,10 @@ route                                       answer
 ``POST /workflows/{id}/audit``              200 audit trail PDF; 409 code 4091 before completion
 ==========================================  ==================================================
 
+Besides, ``editUrl`` (``/ui/workflows/{id}/edit``) opens a stand-in page, and an embedded
+action's ``signUrl`` (``/ui/sign/{id}/{actionId}``) signs the action at once and redirects to
+its ``returnUrl`` with ``?status=success`` — the signer's visit, without a browser.
+
 The token is read from the ``X-Auth-Token`` header, the ``X-Auth-Token`` query parameter, or
 the ``X-Auth-Token`` field of an urlencoded form body. Ids that are not 24 lowercase hex
 characters answer ``5004`` like unknown ones.
@@ -26,6 +30,7 @@ characters answer ``5004`` like unknown ones.
 from __future__ import annotations
 
 import asyncio
+import html
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -281,6 +286,48 @@ async def download_audit(request: web.Request) -> web.StreamResponse:
     return await stream_file(request, data, "application/pdf", f"audit-{workflow_id}.pdf")
 
 
+# -- the web pages behind editUrl and signUrl ------------------------------------------------
+
+
+def _page(title: str, text: str, status: int = 200) -> web.Response:
+    body = f"<html><head><title>{html.escape(title)}</title></head><body><h1>"
+    body += f"{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    return web.Response(text=body, status=status, content_type="text/html")
+
+
+async def edit_page(request: web.Request) -> web.StreamResponse:
+    """What ``editUrl`` opens: a stand-in for the project workspace."""
+    core = request.app[CORE]
+    try:
+        record = core.engine.workflow(request.match_info["id"])
+    except EmulatorError as exc:
+        return _page("Not found", exc.message, 404)
+    return _page(f"Project {record.name}", f"Status {int(record.status)} (emulator workspace)")
+
+
+async def sign_page(request: web.Request) -> web.StreamResponse:
+    """
+    What an embedded signer's ``signUrl`` does in the emulator: sign the action at once, then
+    redirect to its ``returnUrl`` with ``?status=success`` (``expired`` when too late).
+    """
+    core = request.app[CORE]
+    workflow_id, action_id = request.match_info["id"], request.match_info["action"]
+    try:
+        record = core.engine.workflow(workflow_id)
+        action = next((a for a in record.actions if a.id == action_id), None)
+        if action is None:
+            raise EmulatorError("5004", "Action not found")
+        status = "expired" if int(record.status) == 3 else "success"
+        if status == "success":
+            await core.engine.sign(workflow_id, action_id)
+    except EmulatorError as exc:
+        return _page("Cannot sign", exc.message, exc.status)
+    if not action.return_url:
+        return _page("Signed", "You may close this page.")
+    separator = "&" if "?" in action.return_url else "?"
+    raise web.HTTPFound(f"{action.return_url}{separator}status={status}")
+
+
 def build_app(core: Core) -> web.Application:
     """The aiohttp application: ``/api/v1`` routes here, ``/_emulator`` routes from control."""
     from .control import add_control_routes
@@ -305,5 +352,7 @@ def build_app(core: Core) -> web.Application:
     router.add_delete(f"{api}/workflows/{{id}}", delete_workflow)
     router.add_post(f"{api}/workflows/{{id}}/documents", download_documents)
     router.add_post(f"{api}/workflows/{{id}}/audit", download_audit)
+    router.add_get("/ui/workflows/{id}/edit", edit_page, allow_head=False)
+    router.add_get("/ui/sign/{id}/{action}", sign_page, allow_head=False)
     add_control_routes(app)
     return app

@@ -35,6 +35,7 @@ __all__ = ["Engine", "is_workflow_id"]
 _HEX = frozenset("0123456789abcdef")
 _OPEN = (WorkflowStatus.CREATED, WorkflowStatus.LAUNCHED, WorkflowStatus.FROM_TEMPLATE)
 _DRAFT_KEYS = frozenset({"documents", "actions", "notifications", "webhooks"})
+_PASSED_THROUGH = ("returnUrl", "customInitiatorName", "customInitiatorEmail")
 _SORT_FIELDS = {"createdOn": "created_on", "name": "name", "status": "status"}
 
 
@@ -201,6 +202,7 @@ class Engine:
         record.name = body["name"]
         record.pdfa_policy = int(body.get("pdfaPolicy", 0))
         record.message_to_signers = body.get("messageToSigners")
+        record.extra = {key: body[key] for key in _PASSED_THROUGH if key in body}
         owner = body.get("workflowOwnerEmailsEnabled")
         record.owner_emails = (not record.webhooks) if owner is None else bool(owner)
         record.modified_on = now

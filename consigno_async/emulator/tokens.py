@@ -170,15 +170,13 @@ class TokenService:
         now = self.clock.now()
         if session.revoked:
             raise EmulatorError("1003", "The token was logged out")
+        if session.expired:
+            raise EmulatorError("1002", "The token expired")
         if session.superseded_at is not None:
             if now > session.superseded_at + ROTATION_GRACE_SECONDS:
                 raise EmulatorError("1003", "The token was replaced by a newer one")
             return session, session.replacement
-        if (
-            session.expired
-            or now - session.last_used > IDLE_SECONDS
-            or now > session.issued + LIFETIME_SECONDS
-        ):
+        if now - session.last_used > IDLE_SECONDS or now > session.issued + LIFETIME_SECONDS:
             session.expired = True
             raise EmulatorError("1002", "The token expired")
         session.last_used = now
@@ -229,8 +227,6 @@ class TokenService:
             if not (session.expired or session.revoked):
                 count += 1
             session.expired = True
-            if session.superseded_at is not None:
-                session.superseded_at = float("-inf")
         return count
 
     def rotate_all(self) -> None:
