@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -149,3 +150,30 @@ async def test_cli_prints_its_base_url_and_stops_on_sigterm(
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
+
+
+async def test_no_secret_in_logs_or_answers(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emu = consigno_emulator
+    token = await login(http, emu)
+    payload = body([await upload(http, emu, token)])
+    payload["actions"][0]["signer"].update(
+        amr=["link", "secret"], secretQuestion="Pet?", secretAnswer="Rex-the-secret-dog"
+    )
+    workflow = await create(http, emu, token, payload)
+    url = f"{emu.base_url}/workflows/{workflow['id']}"
+    answers = [str(await call(http, "GET", url, params={"X-Auth-Token": token}))]
+    answers.append(str(await call(http, "GET", f"{emu.base_url}/workflows", token)))
+    await emu.add_fault(status=500, count=1)
+    answers.append(str(await call(http, "GET", url, token)))
+    bad_login = {"username": "demo", "password": "wrong-password-123"}
+    answers.append(str(await call(http, "POST", f"{emu.base_url}/auth/login", json=bad_login)))
+    await emu.sign(workflow["id"])
+    async with http.post(f"{url}/audit", data={"X-Auth-Token": token}) as response:
+        audit = await response.read()
+    text = caplog.text + "".join(answers) + repr(emu.core.store.workflows)
+    for secret in ("Rex-the-secret-dog", "wrong-password-123", "demo-password", token):
+        assert secret not in text
+        assert secret.encode() not in audit

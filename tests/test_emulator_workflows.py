@@ -231,6 +231,8 @@ async def test_put_launches_a_draft_and_delete_hides_it(
     )
     assert status == 200
     assert (data["response"]["status"], data["response"]["name"]) == (0, "Renamed")
+    status, data, _ = await call(http, "PATCH", url, token, json={"messageToSigners": "Hi"})
+    assert (status, data["response"]["messageToSigners"]) == (200, "Hi")
     status, data, _ = await call(http, "PUT", url, token, json={"status": 1})
     assert (status, data["response"]["status"]) == (200, 1)
     assert data["response"]["actions"][0]["status"] == "STARTED"
