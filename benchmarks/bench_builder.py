@@ -2,8 +2,9 @@
 Benchmark of WorkflowBuilder: validation and serialization at 1,000 and 10,000 signers with
 3 fields each (benchmark-protocol.md section 6).
 
-Each figure is the median of 7 ``timeit`` repeats, each repeat running the number of loops
-``Timer.autorange`` picked. Pure CPU, no network. The gate is linearity: the time for
+Each figure is the median of 7 ``timeit`` rounds, each running the number of loops
+``Timer.autorange`` picked; the two sizes run in turn, round by round, so that drift on a
+shared machine hits both alike. Pure CPU, no network. The gate is linearity: the time for
 10,000 signers must stay within 12 times the time for 1,000. Also checks (section 7) that the
 orjson bytes decode to the same object as the stdlib ``json`` output.
 
@@ -54,37 +55,52 @@ def make_builder(signers: int) -> WorkflowBuilder:
     return builder
 
 
-def median_seconds(func: Callable[[], Any]) -> float:
-    """Median over REPEATS of the per-call time, with autorange choosing the loop count."""
-    timer = timeit.Timer(func)
-    number, _ = timer.autorange()
-    return statistics.median(timer.repeat(repeat=REPEATS, number=number)) / number
+def interleaved_medians(funcs: dict[int, Callable[[], Any]]) -> dict[int, float]:
+    """
+    Per-call time of each function: ``Timer.autorange`` picks each one's loop count, then
+    REPEATS rounds run them in turn (1k, 10k, 1k, 10k...) so drift hits both sizes alike;
+    the result is the median of the rounds.
+    """
+    timers = {size: timeit.Timer(func) for size, func in funcs.items()}
+    loops = {size: timer.autorange()[0] for size, timer in timers.items()}
+    rounds: dict[int, list[float]] = {size: [] for size in funcs}
+    for _ in range(REPEATS):
+        for size, timer in timers.items():
+            rounds[size].append(timer.timeit(loops[size]) / loops[size])
+    return {size: statistics.median(times) for size, times in rounds.items()}
 
 
-def measure(signers: int) -> dict[str, Any]:
-    """All the figures for one size, in milliseconds."""
-    builder = make_builder(signers)
-    builder.build()  # inspects the PDF once; later builds reuse it, as a real caller would
-    spec = builder.build()
+def measure() -> dict[str, dict[str, Any]]:
+    """All the figures, in milliseconds, by size then by measure."""
     ids = {"doc.pdf": "5f0c3d2e1a9b8c7d6e5f4a3b"}
-    payload = spec.to_payload(ids)
-    fast, slow = orjson.dumps(payload), json.dumps(payload).encode()
-    if orjson.loads(fast) != json.loads(slow):
-        raise SystemExit("orjson and json disagree: the fast path drops something")
-    figures = {
-        "chain_calls": median_seconds(lambda: make_builder(signers)),
-        "validation": median_seconds(builder.violations),
-        "build": median_seconds(builder.build),
-        "serialization": median_seconds(lambda: orjson.dumps(spec.to_payload(ids))),
-        "to_payload": median_seconds(lambda: spec.to_payload(ids)),
-        "orjson_dumps": median_seconds(lambda: orjson.dumps(payload)),
-        "json_dumps": median_seconds(lambda: json.dumps(payload)),
-        "build_and_serialize": median_seconds(
-            lambda: orjson.dumps(builder.build().to_payload(ids))
+    builders = {size: make_builder(size) for size in SIZES}
+    specs = {size: builder.build() for size, builder in builders.items()}  # PDF read once
+    payloads = {size: spec.to_payload(ids) for size, spec in specs.items()}
+    result: dict[str, dict[str, Any]] = {str(size): {} for size in SIZES}
+    for size, payload in payloads.items():
+        fast, slow = orjson.dumps(payload), json.dumps(payload).encode()
+        if orjson.loads(fast) != json.loads(slow):
+            raise SystemExit("orjson and json disagree: the fast path drops something")
+        result[str(size)]["payload_bytes"] = len(fast)
+
+    def per_size(make: Callable[[int], Callable[[], Any]]) -> dict[int, Callable[[], Any]]:
+        return {size: make(size) for size in SIZES}
+
+    cases: dict[str, dict[int, Callable[[], Any]]] = {
+        "chain_calls": per_size(lambda n: lambda: make_builder(n)),
+        "validation": per_size(lambda n: builders[n].violations),
+        "build": per_size(lambda n: builders[n].build),
+        "serialization": per_size(lambda n: lambda: orjson.dumps(specs[n].to_payload(ids))),
+        "to_payload": per_size(lambda n: lambda: specs[n].to_payload(ids)),
+        "orjson_dumps": per_size(lambda n: lambda: orjson.dumps(payloads[n])),
+        "json_dumps": per_size(lambda n: lambda: json.dumps(payloads[n])),
+        "build_and_serialize": per_size(
+            lambda n: lambda: orjson.dumps(builders[n].build().to_payload(ids))
         ),
     }
-    result: dict[str, Any] = {k: round(v * 1000, 3) for k, v in figures.items()}
-    result["payload_bytes"] = len(fast)
+    for name, funcs in cases.items():
+        for size, seconds in interleaved_medians(funcs).items():
+            result[str(size)][name] = round(seconds * 1000, 3)
     return result
 
 
@@ -101,7 +117,7 @@ def _cpu_model() -> str:
 
 def main() -> int:
     """Run both sizes, print the JSON report, return 1 if the linearity gate fails."""
-    by_size = {str(n): measure(n) for n in SIZES}
+    by_size = measure()
     small, large = by_size[str(SIZES[0])], by_size[str(SIZES[1])]
     ratios = {
         key: round(large[key] / small[key], 2)
@@ -109,7 +125,7 @@ def main() -> int:
     }
     report = {
         "benchmark": "builder",
-        "unit": "ms (median of 7 timeit repeats, autorange)",
+        "unit": "ms per call (median of 7 interleaved timeit rounds, loops from autorange)",
         "fields_per_signer": FIELDS_PER_SIGNER,
         "sizes": by_size,
         "ratio_10k_over_1k": ratios,
