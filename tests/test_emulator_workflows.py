@@ -99,6 +99,24 @@ async def test_document_is_used_by_one_workflow_only(
         http, "POST", f"{consigno_emulator.base_url}/workflows", token, json=body([doc])
     )
     assert (status, data["code"], data["parameters"]["documentId"]) == (409, "4090", doc)
+    twice = await upload(http, consigno_emulator, token)
+    status, data, _ = await call(
+        http, "POST", f"{consigno_emulator.base_url}/workflows", token, json=body([twice, twice])
+    )
+    assert (status, data["code"]) == (409, "4090")
+    # A draft that drops a document gives it back.
+    draft = await create(http, consigno_emulator, token, body([twice], status=0))
+    other = await upload(http, consigno_emulator, token)
+    replaced = body([other], status=0)
+    status, _, _ = await call(
+        http,
+        "PUT",
+        f"{consigno_emulator.base_url}/workflows/{draft['id']}",
+        token,
+        json={"documents": replaced["documents"]},
+    )
+    assert status == 200
+    assert (await create(http, consigno_emulator, token, body([twice])))["status"] == 1
 
 
 async def test_inline_base64_documents(

@@ -112,7 +112,9 @@ class Engine:
                             path=f"documents[{index}].documentId",
                             rules="unknown_document",
                         )
-                    if stored.used_by is not None and stored.used_by != owner:
+                    if any(stored is seen for seen in resolved) or (
+                        stored.used_by is not None and stored.used_by != owner
+                    ):
                         raise EmulatorError(
                             "4090",
                             "A document can be assigned to a single workflow; upload it again",
@@ -149,6 +151,10 @@ class Engine:
         self, record: WorkflowRecord, body: dict[str, Any], documents: list[StoredDocument]
     ) -> None:
         now = self.store.clock.now()
+        kept = {stored.id for stored in documents}
+        for previous_doc in record.documents:
+            if previous_doc["documentId"] not in kept:
+                self.store.documents[previous_doc["documentId"]].used_by = None
         record.documents = []
         for doc, stored in zip(body["documents"], documents, strict=True):
             stored.used_by = record.id
@@ -280,8 +286,9 @@ class Engine:
                 "4092", f"A workflow in status {int(record.status)} cannot be changed"
             )
         launching = update.get("status") == 1 and record.status is WorkflowStatus.CREATED
+        expires = record.expires_on
         if "expiresOn" in update:
-            record.expires_on = parse_expiry(update["expiresOn"], self.store.clock.today())
+            expires = parse_expiry(update["expiresOn"], self.store.clock.today())
         if record.status is WorkflowStatus.CREATED:
             merged = {**record.source, **update}
             merged["status"] = 1 if launching else 0
@@ -299,6 +306,7 @@ class Engine:
                 record.name = update["name"]
             if "messageToSigners" in update:
                 record.message_to_signers = update["messageToSigners"]
+        record.expires_on = expires
         record.version += 1
         record.modified_on = self.store.clock.now()
         if launching:
