@@ -48,6 +48,7 @@ from .errors import ConsignoError, InvalidWebhookError, NotFoundError
 
 if TYPE_CHECKING:
     from .client import ConsignoClient
+    from .responses import Workflow
 
 __all__ = [
     "EVENT_ID_HEADER",
@@ -94,7 +95,7 @@ class WebhookEvent:
     workflow_name: str
     occurred_on: dt.datetime
     confirmed: bool = False
-    workflow: Any = attrs.field(default=None, eq=False, repr=False)
+    workflow: Workflow | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:

@@ -273,3 +273,34 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     summary = orjson.loads(result.stdout)
     assert (summary["launched"], summary["completed"], summary["verified"]) == (5, 5, 5)
     assert summary["webhook_events"] >= 5
+
+
+def test_refused_credentials_exit_1_without_echoing_them(emu: ThreadedEmulator) -> None:
+    wrong = "not-the-password-4242"
+    runner = CliRunner(
+        env={
+            "CONSIGNO_BASE_URL": emu.emulator.base_url,
+            "CONSIGNO_USERNAME": "demo",
+            "CONSIGNO_PASSWORD": wrong,
+        }
+    )
+    result = runner.invoke(main, ["status", "a" * 24, "--json"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: AuthenticationError")
+    assert result.stderr.count("\n") == 1
+    assert wrong not in result.stdout + result.stderr
+    flag = CliRunner(env={"CONSIGNO_PASSWORD": None}).invoke(
+        main,
+        [
+            "status",
+            "a" * 24,
+            "--base-url",
+            emu.emulator.base_url,
+            "--username",
+            "demo",
+            "--password",
+            wrong,
+        ],
+    )
+    assert flag.exit_code == 1
+    assert wrong not in flag.stdout + flag.stderr
