@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from .client import ConsignoClient
     from .responses import Workflow
+    from .spec import WorkflowSpec
 
 __all__ = ["main"]
 
@@ -337,13 +338,15 @@ def launch(
     conn: Connection, files: Sequence[Path], journal: Path | None, concurrency: int, as_json: bool
 ) -> None:
     """Launch the workflows described in TOML or JSON FILES (see the README for the format)."""
-    from .batch import LaunchItem, launch_many
+    from .batch import launch_many
     from .workflow_file import load_workflow_file
 
-    specs: list[LaunchItem] = []
+    specs: list[WorkflowSpec] = []
     for path in files:
         try:
-            specs.append(LaunchItem(load_workflow_file(path).build(), key=str(path.resolve())))
+            # Keyed by content (the spec's fingerprint): with a journal, a rerun skips what
+            # was launched, and an edited file is a new workflow.
+            specs.append(load_workflow_file(path).build())
         except (ConsignoError, OSError) as exc:
             fail(f"{path}: {_one_line(exc)}", exit_code_for(exc))
 
