@@ -5,13 +5,13 @@ The rules a workflow must follow before it is sent: one small pure function per 
 :class:`~consigno_async.draft.Draft` (raw values, never checked on the spot), inspects each
 document once, then runs :func:`check`, which returns every :class:`Violation` found.
 
-Rules come in four kinds, by what they look at: the workflow as a whole
-(:data:`WORKFLOW_RULES`), each signer (:data:`SIGNER_RULES`, :data:`PLACEHOLDER_RULES`), each
-person (signer or contact to notify, :data:`PERSON_RULES`) and each zone
-(:data:`ZONE_RULES`). :func:`check` visits each signer, contact and zone **once** and runs all
-of its rules there; what a rule needs to know about the others (declared keys, steps, PDF
-facts) is computed once in a :class:`Context`. So the whole pass is linear in the number of
-signers and zones, and touches each of them once. A per-entity rule returns a (usually empty)
+Rules come in kinds, by what they look at: the workflow as a whole (:data:`WORKFLOW_RULES`),
+each signer (:data:`SIGNER_RULES`, :data:`PLACEHOLDER_RULES`), each person (signer or contact
+to notify, :data:`PERSON_RULES`) and each zone (:data:`FIELD_RULES`, :data:`ANCHOR_RULES`).
+:func:`check` visits each signer, contact and zone **once** and runs all of its rules there;
+what a rule needs to know about the others (declared keys, steps, PDF facts) is computed once
+in a :class:`Context`. So the whole pass is linear in the number of signers and zones, and
+touches each of them once. A per-entity rule returns a (usually empty)
 tuple of violations. Paths use the builder's terms (``signer 'bob'.amr``,
 ``anchor '{{sig-bob}}' in document 'contract.pdf'``) and messages say how to fix the problem.
 No rule does I/O: the PDF facts (:class:`~consigno_async.pdfinfo.PdfInfo`) are found before.
@@ -42,11 +42,12 @@ from .errors import Violation
 from .pdfinfo import PdfInfo
 
 __all__ = [
+    "ANCHOR_RULES",
+    "FIELD_RULES",
     "PERSON_RULES",
     "PLACEHOLDER_RULES",
     "SIGNER_RULES",
     "WORKFLOW_RULES",
-    "ZONE_RULES",
     "Context",
     "check",
 ]
@@ -250,6 +251,8 @@ def rule_workflow_urls(draft: Draft) -> Iterator[Violation]:
 
 def rule_names(person: Person, ctx: Context) -> Found:
     """First and last names are not empty."""
+    if not (_blank(person.first_name) or _blank(person.last_name)):
+        return _NONE
     return tuple(
         Violation("invalid_value", f"{person.path}.{name}", f"{name}= must not be empty")
         for name, value in (("first_name", person.first_name), ("last_name", person.last_name))
@@ -259,6 +262,15 @@ def rule_names(person: Person, ctx: Context) -> Found:
 
 def rule_person_enums(person: Person, ctx: Context) -> Found:
     """Language and AMRs (and a signer's type and mode) are values the service knows."""
+    if (
+        _known(person.lang, Language)
+        and all(_known(value, Amr) for value in person.amr)
+        and (
+            not isinstance(person, SignerDraft)
+            or (_known(person.type, SignerType) and _known(person.mode, Mode))
+        )
+    ):
+        return _NONE
     checks: list[tuple[str, object, Any]] = [("lang", person.lang, Language)]
     checks += [("amr", value, Amr) for value in person.amr]
     if isinstance(person, SignerDraft):
@@ -702,14 +714,21 @@ PLACEHOLDER_RULES: tuple[Callable[[SignerDraft, Context], Found], ...] = (
     rule_step,
     rule_placeholder,
 )
-#: Rules on every zone (field or anchor).
-ZONE_RULES: tuple[Callable[[ZoneDraft, Context], Found], ...] = (
+ZoneRule = Callable[[ZoneDraft, Context], Found]
+#: Rules on every field (zone by coordinates).
+FIELD_RULES: tuple[ZoneRule, ...] = (
+    rule_unknown_references,
+    rule_invalid_geometry,
+    rule_page_out_of_range,
+    rule_field_out_of_page,
+)
+#: Rules on every anchor (zone by text tag).
+ANCHOR_RULES: tuple[ZoneRule, ...] = (
     rule_unknown_references,
     rule_invalid_geometry,
     rule_anchor_tag,
     rule_duplicate_anchor_tag,
     rule_page_out_of_range,
-    rule_field_out_of_page,
     rule_anchor_not_found,
 )
 
@@ -735,6 +754,6 @@ def check(draft: Draft) -> list[Violation]:
         for person_rule in PERSON_RULES:
             extend(person_rule(contact, ctx))
     for zone in draft.zones:
-        for zone_rule in ZONE_RULES:
+        for zone_rule in FIELD_RULES if zone.kind == "field" else ANCHOR_RULES:
             extend(zone_rule(zone, ctx))
     return found

@@ -289,8 +289,20 @@ def compile_spec(
     )
 
 
+def _member(enum_type: Any, value: Any) -> Any:
+    """The enum member for a wire value (or a member), by dict lookup: much faster than Amr(v)."""
+    return _MEMBERS[enum_type][value]
+
+
+_MEMBERS: dict[Any, dict[Any, Any]] = {
+    enum_type: {member.value: member for member in enum_type}
+    for enum_type in (Amr, Language, Mode, PdfaPolicy, SignerType)
+}
+
+
 def _unique_amrs(values: tuple[Any, ...]) -> tuple[Amr, ...]:
-    return tuple(dict.fromkeys(Amr(v) for v in values))
+    members = _MEMBERS[Amr]
+    return tuple(dict.fromkeys(members[v] for v in values))
 
 
 def _secret(amr: tuple[Amr, ...], question: str | None, answer: str | None) -> dict[str, Any]:
@@ -302,13 +314,13 @@ def _secret(amr: tuple[Amr, ...], question: str | None, answer: str | None) -> d
 
 def _action(signer: SignerDraft, ref: int, step: int) -> Action:
     if signer.placeholder:
-        model = Signer(type=SignerType(signer.type), role=signer.role, place_holder=True)
+        model = Signer(type=_member(SignerType, signer.type), role=signer.role, place_holder=True)
         label = signer.zone_label or signer.role or _ZONE_LABELS[Language.EN]
         return Action(ref=ref, step=step, zone_label=label, signer=model)
     amr = _unique_amrs(signer.amr)
-    lang = Language(signer.lang)
+    lang = _member(Language, signer.lang)
     model = Signer(
-        type=SignerType(signer.type),
+        type=_member(SignerType, signer.type),
         first_name=signer.first_name,
         last_name=signer.last_name,
         email=signer.email,
@@ -324,7 +336,7 @@ def _action(signer: SignerDraft, ref: int, step: int) -> Action:
     return Action(
         ref=ref,
         step=step,
-        mode=Mode(signer.mode),
+        mode=_member(Mode, signer.mode),
         zone_label=signer.zone_label or _ZONE_LABELS[lang],
         return_url=signer.return_url,
         signer=model,
@@ -339,7 +351,7 @@ def _contact(contact: ContactDraft) -> Contact:
         email=contact.email,
         phone=contact.phone or None,
         amr=amr,
-        lang=Language(contact.lang),
+        lang=_member(Language, contact.lang),
         **_secret(amr, contact.secret_question, contact.secret_answer),
     )
 

@@ -19,11 +19,12 @@ from consigno_async.draft import (
 from consigno_async.enums import Amr, Mode
 from consigno_async.pdfinfo import PageInfo, PdfInfo
 from consigno_async.rules import (
+    ANCHOR_RULES,
+    FIELD_RULES,
     PERSON_RULES,
     PLACEHOLDER_RULES,
     SIGNER_RULES,
     WORKFLOW_RULES,
-    ZONE_RULES,
     Context,
     check,
     rule_anchor_not_found,
@@ -70,7 +71,14 @@ def _codes(found: object) -> list[str]:
 
 def test_every_rule_is_documented_and_registered_once() -> None:
     """Each rule list holds distinct functions with docstrings; workflow rules are generators."""
-    for rules in (WORKFLOW_RULES, PERSON_RULES, SIGNER_RULES, PLACEHOLDER_RULES, ZONE_RULES):
+    for rules in (
+        WORKFLOW_RULES,
+        PERSON_RULES,
+        SIGNER_RULES,
+        PLACEHOLDER_RULES,
+        FIELD_RULES,
+        ANCHOR_RULES,
+    ):
         assert len(set(rules)) == len(rules)
         for rule in rules:
             assert rule.__doc__, rule.__name__
