@@ -446,9 +446,14 @@ class WebhookReceiver:
         """
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return web.json_response({"error": "body too large"}, status=413)
-        body = await request.content.read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            return web.json_response({"error": "body too large"}, status=413)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.content.iter_any():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return web.json_response({"error": "body too large"}, status=413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         try:
             event = await self.handle(body, request.headers)
         except InvalidWebhookError as exc:

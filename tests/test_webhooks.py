@@ -170,9 +170,22 @@ async def test_aiohttp_handler_answers(unused_tcp_port: int) -> None:
                 assert "JSON" in (await resp.json())["error"]
             async with session.post(url, data=b"{" + b" " * 70_000 + b"}") as resp:
                 assert resp.status == 413
+
+            async def trickle(data: bytes) -> AsyncIterator[bytes]:
+                for i in range(0, len(data), 64):  # chunked, in many small pieces
+                    yield data[i : i + 64]
+                    await asyncio.sleep(0)
+
+            padded = dict(payload(), padding="x" * 20_000)
+            async with session.post(url, data=trickle(orjson.dumps(padded))) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["result"] == "accepted"
+            big = dict(payload(), padding="x" * 70_000)
+            async with session.post(url, data=trickle(orjson.dumps(big))) as resp:
+                assert resp.status == 413
     finally:
         await runner.cleanup()
-    assert receiver.stats.accepted == 1
+    assert receiver.stats.accepted == 2
 
 
 # --- against the emulator: real deliveries -------------------------------------------------
