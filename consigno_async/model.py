@@ -17,8 +17,10 @@ checking every rule. ::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 import re
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -205,6 +207,11 @@ def wire_name(name: str) -> str:
     return _SPECIAL_NAMES.get(name) or _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
+# The same few thousand refs are written again and again (ref, then assignedTo of each zone):
+# share one string per number instead of allocating a new one each time.
+_numeric_string: Callable[[int], str] = functools.lru_cache(maxsize=65536)(str)
+
+
 def _int_from_wire(value: Any, _: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TypeError(f"expected a numeric string, got {type(value).__name__}")
@@ -227,7 +234,7 @@ def _overrides(cls: type) -> dict[str, Any]:
     for attribute in attrs.fields(cls):
         extra: dict[str, Any] = {}
         if attribute.name in _NUMERIC_STRINGS:
-            extra = {"unstruct_hook": str, "struct_hook": _int_from_wire}
+            extra = {"unstruct_hook": _numeric_string, "struct_hook": _int_from_wire}
         # Only "unset" values are left out (None, or an empty optional list); a real default
         # such as the zone width 165 or mode "remote" is always written.
         if attribute.default not in (None, (), attrs.NOTHING):
