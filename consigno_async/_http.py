@@ -96,7 +96,7 @@ class RetryEvent:
 Hook = Callable[[Any], Awaitable[None] | None]
 
 
-@attrs.frozen(slots=True)
+@attrs.define(slots=True)
 class Call:
     """One logical request: what to send and how safe it is to resend."""
 
@@ -170,7 +170,11 @@ class HttpCore:
             generation = -1
             if call.auth:
                 if call.relogin:
-                    token, generation = await auth.obtain(self.login)
+                    # Fast path without a coroutine: the token held is good (the usual case).
+                    current = auth.current()
+                    if current is None:
+                        current = await auth.obtain(self.login)
+                    token, generation = current
                 else:
                     held = auth.peek()
                     if held is None:
@@ -211,7 +215,8 @@ class HttpCore:
                             auth.touch(sent_at)
                         if status < 300:
                             result = await handler(resp)
-                            await self._answered(call, attempt, status, sent_at)
+                            if self.on_response is not None or _log.isEnabledFor(10):
+                                await self._answered(call, attempt, status, sent_at)
                             return result
                         content_type = resp.headers.get(hdrs.CONTENT_TYPE)
                         retry_after = resp.headers.get(hdrs.RETRY_AFTER)

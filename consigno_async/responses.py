@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import types
+import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -213,6 +215,26 @@ def _datetime_to_wire(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _optional_str(value: Any, _: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    return _str_from_wire(value, _)
+
+
+def _optional_int(value: Any, _: Any) -> int | None:
+    if value is None or type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return int(value)
+
+
+def _optional_bool(value: Any, _: Any) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise TypeError(f"expected a boolean, got {type(value).__name__}")
+
+
 def _str_from_wire(value: Any, _: Any) -> str:
     # ids, refs and pages are strings on the wire but some are numbers in places: accept both.
     if isinstance(value, str):
@@ -222,8 +244,38 @@ def _str_from_wire(value: Any, _: Any) -> str:
     raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
+def _is_optional(t: Any) -> bool:
+    args = typing.get_args(t)
+    return (
+        typing.get_origin(t) in (typing.Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+    )
+
+
+def _is_tuple(t: Any) -> bool:
+    args = typing.get_args(t)
+    return typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+# Hooks for the optional members that need no dispatch at all (each accepts None itself).
+_OPTIONAL_FAST: dict[Any, Any] = {
+    str: _optional_str,
+    int: _optional_int,
+    bool: _optional_bool,
+    dt.datetime: _datetime_from_wire,
+    dt.date: _date_from_wire,
+}
+
+
 def _make_converter() -> cattrs.Converter:
-    conv = cattrs.Converter(forbid_extra_keys=False, unstruct_collection_overrides={tuple: list})
+    # detailed_validation=False: no per-field try/except in the generated code (the hot path of
+    # every call); a failure still says which type could not be read.
+    conv = cattrs.Converter(
+        forbid_extra_keys=False,
+        detailed_validation=False,
+        unstruct_collection_overrides={tuple: list},
+    )
     conv.register_structure_hook(str, _str_from_wire)
     conv.register_structure_hook(dt.datetime, _datetime_from_wire)
     conv.register_structure_hook(dt.date, _date_from_wire)
@@ -237,6 +289,34 @@ def _make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: t == dict[str, Any], lambda v, _: v if isinstance(v, dict) else _not_object(v)
     )
+
+    # Optional members and homogeneous tuples are most of a workflow's fields: resolve the inner
+    # hook once, when the structuring code is generated, instead of dispatching on every value.
+    def optional_hook(t: Any) -> Any:
+        inner_type = next(a for a in typing.get_args(t) if a is not type(None))
+        direct = _OPTIONAL_FAST.get(inner_type)
+        if direct is not None:
+            return direct
+        inner = conv.get_structure_hook(inner_type)
+
+        def structure_optional(value: Any, _: Any) -> Any:
+            return None if value is None else inner(value, inner_type)
+
+        return structure_optional
+
+    def tuple_hook(t: Any) -> Any:
+        inner_type = typing.get_args(t)[0]
+        inner = conv.get_structure_hook(inner_type)
+
+        def structure_tuple(value: Any, _: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise TypeError(f"expected a JSON array, got {type(value).__name__}")
+            return tuple([inner(item, inner_type) for item in value])
+
+        return structure_tuple
+
+    conv.register_structure_hook_factory(_is_optional, optional_hook)
+    conv.register_structure_hook_factory(_is_tuple, tuple_hook)
     for cls in (DocumentMetadata, WorkflowDocument, ActionSigner, Action, Workflow, WorkflowPage):
         renames: dict[str, Any] = {
             a.name: override(rename=_wire(a.name)) for a in attrs.fields(cls) if a.init

@@ -1,0 +1,370 @@
+"""
+ConsignoClient's overhead, measured as a ratio to hand-written raw aiohttp calls.
+
+Topology (benchmark protocol §2): the emulator runs in its own process
+(``python -m consigno_async.emulator``) pinned to CPU 1 with ``taskset``; this process is
+pinned to CPU 0. Both variants share one ``TCPConnector(limit=C)`` per run and send the same
+bytes and headers:
+
+- ``raw``: ``session.get/post`` + status check + ``orjson.loads`` + the envelope's
+  ``response`` member (what a careful user writes by hand);
+- ``client``: ``ConsignoClient.get_workflow`` / ``create_workflow`` (token management,
+  retry loop, hooks check, decoding, structuring into attrs models; for create, also the
+  spec's ``to_payload``).
+
+For ``get_workflow`` and ``create_workflow`` at concurrency 1 and 16, the two variants run
+interleaved (raw, client, client, raw, ...) after a warm-up, ``--rounds`` times; the median
+wall-time ratio and the client CPU µs per request (``time.process_time``) are reported, with
+the spread and the server's CPU use (a server near 100 % of its core means the run measured
+the server, and the wall ratio understates the client's cost: look at the CPU ratio).
+
+Then the peak RSS growth of a 200 MB (and a 50 MB) upload and download, each in a fresh
+process (``ru_maxrss`` minus the RSS after imports and a warm-up call). The file is written
+first and read once, so the page cache holds it; only the client process is measured.
+
+Usage: ``python benchmarks/bench_client.py [--requests N] [--rounds R] [--skip-rss]``;
+prints JSON. Targets: ratio <= 1.10; RSS growth < 16 MiB; 50 vs 200 MB within 4 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+
+from consigno_async import Amr, ConsignoClient, WorkflowBuilder
+from consigno_async.emulator import EmulatorControl
+from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+_PDF = make_pdf([Page(lines=["Benchmark agreement"])])
+USER, PASSWORD = "demo", "demo-password"
+MiB = 1024 * 1024
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _rss_now() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _cpu_model() -> str:
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _spec() -> Any:
+    return (
+        WorkflowBuilder("Bench")
+        .document(_PDF, key="bench.pdf")
+        .inline_documents()
+        .signer(
+            "a",
+            first_name="A",
+            last_name="B",
+            email="a@example.com",
+            phone="+15145550100",
+            amr=[Amr.LINK, Amr.SMS],
+        )
+        .field("a", document="bench.pdf", page=1, x=72, y=650)
+        .build()
+    )
+
+
+def _start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    command = [
+        sys.executable,
+        "-m",
+        "consigno_async.emulator",
+        "--port",
+        "0",
+        "--seed",
+        "1",
+        "--data-dir",
+        data_dir,
+    ]
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        command = ["taskset", "-c", "1", *command]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    line = process.stdout.readline().decode().strip()
+    if not line.startswith("base_url="):
+        process.terminate()
+        raise RuntimeError(f"emulator did not start: {line!r}")
+    return process, line.removeprefix("base_url=")
+
+
+async def _run(
+    concurrency: int, total: int, call: Callable[[], Awaitable[Any]]
+) -> tuple[float, float]:
+    per_task = total // concurrency
+
+    async def worker() -> None:
+        for _ in range(per_task):
+            await call()
+
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+async def _overhead(
+    base_url: str, server_pid: int, total: int, rounds: int
+) -> list[dict[str, Any]]:
+    results = []
+    for concurrency in (1, 16):
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = ConsignoClient(
+                base_url,
+                username=USER,
+                password=PASSWORD,
+                session=session,
+                concurrency=concurrency,
+            )
+            async with client:
+                cases = await _cases(base_url, session, client)
+                for operation, variants in cases.items():
+                    count = total if operation == "get_workflow" else total // 2
+                    count -= count % concurrency
+                    result = await _compare(variants, concurrency, count, rounds, server_pid)
+                    results.append({"operation": operation, "concurrency": concurrency, **result})
+                    print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    return results
+
+
+async def _cases(
+    base_url: str, session: aiohttp.ClientSession, client: ConsignoClient
+) -> dict[str, dict[str, Callable[[], Awaitable[Any]]]]:
+    """The two operations, each as a raw call and a client call sending the same bytes."""
+    spec = _spec()
+    create_body = orjson.dumps(spec.to_payload())
+    workflow = await client.create_workflow(spec)
+    held = client._auth.peek()
+    assert held is not None
+    get_url = f"{base_url}/workflows/{workflow.id}"
+    create_url = f"{base_url}/workflows"
+    headers = {"Accept": "application/json", "X-Auth-Token": held[0]}
+    post_headers = {
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "X-Auth-Token": held[0],
+    }
+
+    async def raw_get() -> Any:
+        async with session.get(get_url, headers=headers) as resp:
+            body = await resp.read()
+            if resp.status != 200:
+                raise RuntimeError(resp.status)
+            return orjson.loads(body)["response"]
+
+    async def raw_create() -> Any:
+        async with session.post(create_url, data=create_body, headers=post_headers) as resp:
+            body = await resp.read()
+            if resp.status != 201:
+                raise RuntimeError(resp.status)
+            return orjson.loads(body)["response"]
+
+    async def client_get() -> Any:
+        return await client.get_workflow(workflow.id)
+
+    async def client_create() -> Any:
+        return await client.create_workflow(spec)
+
+    return {
+        "get_workflow": {"raw": raw_get, "client": client_get},
+        "create_workflow": {"raw": raw_create, "client": client_create},
+    }
+
+
+async def _compare(
+    variants: dict[str, Callable[[], Awaitable[Any]]],
+    concurrency: int,
+    count: int,
+    rounds: int,
+    server_pid: int,
+) -> dict[str, Any]:
+    """Warm up, then run raw and client interleaved ``rounds`` times; medians and spread."""
+    for call in variants.values():
+        await _run(concurrency, max(concurrency, count // 10), call)
+    samples: dict[str, list[tuple[float, float]]] = {"raw": [], "client": []}
+    server_cpu = server_wall = 0.0
+    for round_ in range(rounds):
+        order = ["raw", "client"] if round_ % 2 == 0 else ["client", "raw"]
+        for name in order:
+            before, started = _cpu_seconds(server_pid), time.perf_counter()
+            samples[name].append(await _run(concurrency, count, variants[name]))
+            server_cpu += _cpu_seconds(server_pid) - before
+            server_wall += time.perf_counter() - started
+    pairs = list(zip(samples["raw"], samples["client"], strict=True))
+    wall_ratios = [c[0] / r[0] for r, c in pairs]
+    cpu_ratios = [c[1] / r[1] for r, c in pairs]
+    med = statistics.median
+
+    def per_request_us(name: str) -> float:
+        return round(med(s[1] for s in samples[name]) / count * 1e6, 1)
+
+    return {
+        "requests_per_round": count,
+        "wall_ratio_median": round(med(wall_ratios), 3),
+        "wall_ratio_range": [round(min(wall_ratios), 3), round(max(wall_ratios), 3)],
+        "cpu_ratio_median": round(med(cpu_ratios), 3),
+        "raw_req_per_s": round(count / med(s[0] for s in samples["raw"])),
+        "client_req_per_s": round(count / med(s[0] for s in samples["client"])),
+        "raw_cpu_us_per_req": per_request_us("raw"),
+        "client_cpu_us_per_req": per_request_us("client"),
+        "server_cpu_utilisation": round(server_cpu / server_wall, 2),
+    }
+
+
+# --------------------------------------------------------------------- RSS (child processes)
+
+
+async def _child(mode: str, base_url: str, target: str) -> dict[str, Any]:
+    async with ConsignoClient(base_url, username=USER, password=PASSWORD) as client:
+        await client.list_workflow_page()  # warm-up: login, connection, code paths
+        if mode == "upload":
+            await client.upload_document(_PDF, file_name="warm.pdf")
+            baseline = _rss_now()
+            started = time.perf_counter()
+            meta = await client.upload_document(target)
+            elapsed = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            extra = {"bytes": meta.file_size}
+        else:
+            workflow_id, out = target.split("|", 1)
+            baseline = _rss_now()
+            started = time.perf_counter()
+            result = await client.download_documents(workflow_id, out)
+            elapsed = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            extra = {"bytes": result.size}
+            os.unlink(result)
+    return {
+        "baseline_mib": round(baseline / MiB, 1),
+        "peak_mib": round(peak / MiB, 1),
+        "growth_mib": round((peak - baseline) / MiB, 2),
+        "seconds": round(elapsed, 3),
+        **extra,
+    }
+
+
+def _warm_page_cache(path: str) -> None:
+    with open(path, "rb") as handle:
+        while handle.read(8 * MiB):
+            pass
+
+
+def _spawn(mode: str, base_url: str, target: str) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--base-url",
+        base_url,
+        "--target",
+        target,
+    ]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+async def _rss(base_url: str, workdir: str) -> list[dict[str, Any]]:
+    results = []
+    for size_mb in (50, 200):
+        path = os.path.join(workdir, f"doc-{size_mb}.pdf")
+        # A valid PDF of that size, read once so the page cache holds it (disk I/O excluded).
+        write_large_pdf(path, size_mb * 1_000_000)
+        _warm_page_cache(path)
+        up = _spawn("upload", base_url, path)
+        # The download: a completed workflow whose only document is the big file.
+        async with ConsignoClient(base_url, username=USER, password=PASSWORD) as client:
+            meta = await client.upload_document(path)
+            spec = (
+                WorkflowBuilder(f"Big {size_mb}")
+                .document(path, key="big.pdf")
+                .signer(
+                    "a",
+                    first_name="A",
+                    last_name="B",
+                    email="a@example.com",
+                    phone="+15145550100",
+                    amr=[Amr.LINK, Amr.SMS],
+                )
+                .field("a", document="big.pdf", page=1, x=72, y=650)
+                .build()
+            )
+            workflow = await client.create_workflow(spec, document_ids={"big.pdf": meta.id})
+        async with EmulatorControl(base_url.removesuffix("/api/v1")) as control:
+            await control.sign(workflow.id)
+        down = _spawn("download", base_url, f"{workflow.id}|{workdir}/")
+        results.append({"size_mb": size_mb, "upload": up, "download": down})
+        os.unlink(path)
+        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--child", choices=["upload", "download"])
+    parser.add_argument("--base-url")
+    parser.add_argument("--target")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(await _child(args.child, args.base_url, args.target)))
+        return
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        os.sched_setaffinity(0, {0})
+    with tempfile.TemporaryDirectory(prefix="bench-client-") as workdir:
+        server, base_url = _start_server(os.path.join(workdir, "emulator"))
+        try:
+            report: dict[str, Any] = {
+                "python": platform.python_version(),
+                "aiohttp": aiohttp.__version__,
+                "cpu": _cpu_model(),
+                "pinned": bool(shutil.which("taskset")),
+                "overhead": await _overhead(base_url, server.pid, args.requests, args.rounds),
+            }
+            if not args.skip_rss:
+                report["rss"] = await _rss(base_url, workdir)
+                report["rss_note"] = "file pre-read into the page cache; client process only"
+        finally:
+            server.terminate()
+            server.wait(10)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
