@@ -9,7 +9,9 @@ shared machine hits both alike. Pure CPU, no network. The gate is linearity: the
 orjson bytes decode to the same object as the stdlib ``json`` output.
 
 Run: ``PYTHONHASHSEED=0 .venv/bin/python benchmarks/bench_builder.py`` (prints JSON; exit
-status 1 if the linearity gate fails).
+status 1 if the linearity gate fails). "validation" is ``builder.violations()`` (every rule),
+"build" is validation plus making the frozen spec, "serialization" is ``to_payload()`` plus
+``orjson.dumps``; the gate is on ``build()`` + ``to_payload()``.
 """
 
 from __future__ import annotations
@@ -94,9 +96,7 @@ def measure() -> dict[str, dict[str, Any]]:
         "to_payload": per_size(lambda n: lambda: specs[n].to_payload(ids)),
         "orjson_dumps": per_size(lambda n: lambda: orjson.dumps(payloads[n])),
         "json_dumps": per_size(lambda n: lambda: json.dumps(payloads[n])),
-        "build_and_serialize": per_size(
-            lambda n: lambda: orjson.dumps(builders[n].build().to_payload(ids))
-        ),
+        "build_plus_to_payload": per_size(lambda n: lambda: builders[n].build().to_payload(ids)),
     }
     for name, funcs in cases.items():
         for size, seconds in interleaved_medians(funcs).items():
@@ -121,7 +121,7 @@ def main() -> int:
     small, large = by_size[str(SIZES[0])], by_size[str(SIZES[1])]
     ratios = {
         key: round(large[key] / small[key], 2)
-        for key in ("validation", "serialization", "build", "build_and_serialize")
+        for key in ("validation", "serialization", "build", "to_payload", "build_plus_to_payload")
     }
     report = {
         "benchmark": "builder",
@@ -131,9 +131,11 @@ def main() -> int:
         "ratio_10k_over_1k": ratios,
         "gate": {
             "ratio_max": RATIO_GATE,
-            "ratio_ok": all(r <= RATIO_GATE for r in ratios.values()),
+            "gated": "build_plus_to_payload",
+            "ratio_ok": ratios["build_plus_to_payload"] <= RATIO_GATE,
             "budget_1k_build_ms": BUDGET_1K_MS,
             "budget_1k_ok": small["build"] < BUDGET_1K_MS,
+            "note": "timing budgets are informative on a shared machine; only the ratio gates",
         },
         "environment": {
             "python": platform.python_version(),
@@ -146,9 +148,9 @@ def main() -> int:
             },
         },
     }
-    for label in ("validation", "serialization"):
+    for label in ("validation", "serialization", "build_plus_to_payload"):
         print(
-            f"{label:>13}: {small[label]:8.2f} ms @1k  {large[label]:8.2f} ms @10k  "
+            f"{label:>21}: {small[label]:8.2f} ms @1k  {large[label]:8.2f} ms @10k  "
             f"ratio {ratios[label]:.2f}x",
             file=sys.stderr,
         )
