@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["CODES", "EmulatorError", "ErrorCode", "error_payload", "framework_payload"]
+__all__ = ["CODES", "EmulatorError", "ErrorCode", "error_payload", "framework_payload", "html_page"]
 
 
 @attrs.frozen

@@ -10,7 +10,6 @@ reader ever held at once, so tests can check the bound from outside.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import io
@@ -181,7 +180,7 @@ async def receive_upload(
         path=path,
         data=data,
     )
-    document.page_sizes = await asyncio.to_thread(inspect_pdf, document)
+    document.page_sizes = inspect_pdf(document)
     store.documents[doc_id] = document
     return document
 

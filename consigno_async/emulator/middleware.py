@@ -178,8 +178,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         response = _not_found_body(request, exc.status, core.store.clock.now())
-    except (asyncio.CancelledError, ConnectionError):
-        raise
+    except ConnectionError:
+        # The client went away mid-request (e.g. a cancelled upload): nothing to answer.
+        log.debug("client closed the connection during %s", _route_key(request))
+        return web.Response(status=499)
     except Exception:
         log.exception("emulator handler failed on %s %s", request.method, _route_key(request))
         now = core.store.clock.now()
