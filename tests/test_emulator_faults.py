@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -135,3 +137,36 @@ async def test_glob_paths_and_fault_validation(
             await consigno_emulator.add_fault(**bad)
     with pytest.raises(EmulatorError):
         await consigno_emulator.add_fault(status=429, html=502)
+
+
+async def test_client_gone_mid_upload_is_counted_not_logged_as_error(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await login(http, consigno_emulator)
+    reading = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield b"%PDF-1.4\n" + b"x" * 100_000
+        reading.set()
+        await asyncio.sleep(30)
+        yield b"never"
+
+    form = aiohttp.FormData()
+    form.add_field("file", slow(), filename="slow.pdf", content_type="application/pdf")
+    task = asyncio.create_task(
+        call(http, "POST", f"{consigno_emulator.base_url}/documents", token, data=form)
+    )
+    await reading.wait()
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    route = "POST /api/v1/documents"
+    for _ in range(100):
+        if (await consigno_emulator.stats())["requests"].get(route):
+            break
+        await asyncio.sleep(0.02)
+    stats = await consigno_emulator.stats()
+    assert stats["requests"][route] == {"499": 1}
+    assert stats["documents_stored"] == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
