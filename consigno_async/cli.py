@@ -38,6 +38,7 @@ from .errors import ConsignoError, WorkflowValidationError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .batch import BatchProgress
     from .client import ConsignoClient
     from .responses import Workflow
     from .spec import WorkflowSpec
@@ -208,6 +209,34 @@ class _Group(click.Group):
         sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
+class _LaunchBar:
+    """A rich progress bar on stderr for ``launch`` (when stderr is a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        self.progress: Any = None
+        if console.is_terminal and total > 1:
+            from rich.progress import Progress
+
+            self.progress = Progress(console=console, transient=True)
+            self.task = self.progress.add_task("launching", total=total)
+
+    async def __aenter__(self) -> _LaunchBar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def update(self, progress: BatchProgress) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=progress.finished)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="consigno")
 def main() -> None:
@@ -342,17 +371,23 @@ def launch(
     from .workflow_file import load_workflow_file
 
     specs: list[WorkflowSpec] = []
+    refused = []
     for path in files:
         try:
             # Keyed by content (the spec's fingerprint): with a journal, a rerun skips what
             # was launched, and an edited file is a new workflow.
             specs.append(load_workflow_file(path).build())
         except (ConsignoError, OSError) as exc:
-            fail(f"{path}: {_one_line(exc)}", exit_code_for(exc))
+            refused.append(exc)
+            click.echo(f"error: {path}: {_one_line(exc)}", err=True)
+    if refused:  # launch nothing until every file is valid
+        sys.exit(max(exit_code_for(exc) for exc in refused))
 
     async def go() -> int:
-        async with conn.client() as client:
-            results = await launch_many(client, specs, concurrency=concurrency, journal=journal)
+        async with conn.client() as client, _LaunchBar(len(specs)) as bar:
+            results = await launch_many(
+                client, specs, concurrency=concurrency, journal=journal, progress=bar.update
+            )
         codes = {EXIT_OK}
         rows = []
         for path, result in zip(files, results, strict=True):

@@ -202,6 +202,18 @@ def test_invalid_workflow_file_exits_2_with_violations(runner: CliRunner, tmp_pa
     result = invoke(runner, "launch", str(toml))
     assert result.exit_code == 2
     assert "invalid_phone" in result.stderr
+    good_dir = tmp_path / "good"
+    good_dir.mkdir()
+    good = write_workflow_toml(good_dir)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": 3}')
+    both = invoke(runner, "launch", str(good), str(toml), str(broken))
+    assert both.exit_code == 2
+    assert both.stdout == ""  # nothing launched while a file is invalid
+    lines = both.stderr.splitlines()
+    assert len(lines) == 2
+    assert "contract.toml" in lines[0]
+    assert "broken.json" in lines[1]
     missing = invoke(runner, "launch", str(tmp_path / "nope.toml"))
     assert missing.exit_code == 2
     assert missing.stderr.startswith("error: Invalid value for 'FILES...'")
