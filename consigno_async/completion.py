@@ -9,6 +9,9 @@ and wake at once when a webhook event about their workflow arrives, if you wire 
 workflow is always re-read through the client before it is returned, so a forged or stale
 event cannot end a wait early.
 
+Event-driven reads are spaced by at least ``min(poll_interval, 1 s)``, so a flood of events
+cannot become a flood of requests.
+
 A passing failure (timeout, 5xx, 429 after the client's own retries) does not end a long
 wait: it is logged and polling goes on. A workflow that does not exist, or credentials the
 service refuses, end it at once. ::
@@ -56,6 +59,9 @@ DONE_STATUSES = frozenset(
 """Statuses that end a wait: a workflow never leaves them."""
 
 _PASSING = (TransportError, ServerError, RateLimitError)
+
+#: The shortest time between two reads triggered by webhook events (seconds).
+EVENT_READ_SPACING = 1.0
 _BACKOFF = 1.5
 _JITTER = 0.2
 
@@ -139,6 +145,7 @@ async def wait_for_completion(
     try:
         async with asyncio.timeout(timeout):
             while True:
+                last_read = time.monotonic()
                 try:
                     workflow = await client.get_workflow(workflow_id)
                 except _PASSING as exc:
@@ -167,6 +174,10 @@ async def wait_for_completion(
                     workflow_id,
                     event.status.name,
                 )
+                # A flood of (possibly forged) events must not turn into a flood of reads:
+                # at most one event-driven read per EVENT_READ_SPACING seconds.
+                spacing = min(poll_interval, EVENT_READ_SPACING)
+                await asyncio.sleep(max(0.0, last_read + spacing - time.monotonic()))
                 # Drain what else arrived meanwhile: one re-read covers them all.
                 while subscription.get_nowait() is not None:
                     pass

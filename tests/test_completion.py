@@ -169,3 +169,35 @@ async def test_watch_reports_each_change_and_ends_when_all_are_final(
     assert [c async for c in watch(client, [])] == []
     with pytest.raises(ValueError):
         await wait_for_completion(client, ids[0], poll_interval=0)
+
+
+async def test_an_event_flood_does_not_become_a_read_flood(
+    client: ConsignoClient, consigno_emulator: Emulator
+) -> None:
+    wf = await client.launch(builder("flooded"))
+    dispatcher = WebhookDispatcher()
+    waiter = asyncio.create_task(
+        wait_for_completion(client, wf.id, poll_interval=0.4, timeout=1.3, webhooks=dispatcher)
+    )
+    before = await gets(consigno_emulator)
+
+    async def flood() -> None:
+        for n in range(400):
+            dispatcher.publish(
+                parse_event(
+                    {
+                        "eventId": f"flood-{n}",
+                        "eventType": "workflow.status_changed",
+                        "workflowId": wf.id,
+                        "status": 2,
+                        "occurredOn": "2026-12-04T12:00:00Z",
+                    }
+                )
+            )
+            await asyncio.sleep(0.003)
+
+    await flood()
+    with pytest.raises(TimeoutError):
+        await waiter
+    # one read per 0.4 s at most (the interval, below the 1 s event spacing): 1.3 s -> <= 4
+    assert await gets(consigno_emulator) - before <= 4
