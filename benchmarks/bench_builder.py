@@ -57,11 +57,10 @@ def make_builder(signers: int) -> WorkflowBuilder:
     return builder
 
 
-def interleaved_medians(funcs: dict[int, Callable[[], Any]]) -> dict[int, float]:
+def interleaved_rounds(funcs: dict[int, Callable[[], Any]]) -> dict[int, list[float]]:
     """
-    Per-call time of each function: ``Timer.autorange`` picks each one's loop count, then
-    REPEATS rounds run them in turn (1k, 10k, 1k, 10k...) so drift hits both sizes alike;
-    the result is the median of the rounds.
+    Per-call times of each function: ``Timer.autorange`` picks each one's loop count, then
+    REPEATS rounds run them in turn (1k, 10k, 1k, 10k...) so drift hits both sizes alike.
     """
     timers = {size: timeit.Timer(func) for size, func in funcs.items()}
     loops = {size: timer.autorange()[0] for size, timer in timers.items()}
@@ -69,7 +68,7 @@ def interleaved_medians(funcs: dict[int, Callable[[], Any]]) -> dict[int, float]
     for _ in range(REPEATS):
         for size, timer in timers.items():
             rounds[size].append(timer.timeit(loops[size]) / loops[size])
-    return {size: statistics.median(times) for size, times in rounds.items()}
+    return rounds
 
 
 def measure() -> dict[str, dict[str, Any]]:
@@ -98,9 +97,15 @@ def measure() -> dict[str, dict[str, Any]]:
         "json_dumps": per_size(lambda n: lambda: json.dumps(payloads[n])),
         "build_plus_to_payload": per_size(lambda n: lambda: builders[n].build().to_payload(ids)),
     }
+    small, large = SIZES
     for name, funcs in cases.items():
-        for size, seconds in interleaved_medians(funcs).items():
-            result[str(size)][name] = round(seconds * 1000, 3)
+        rounds = interleaved_rounds(funcs)
+        for size, times in rounds.items():
+            result[str(size)][name] = round(statistics.median(times) * 1000, 3)
+        # Each round times both sizes back to back: the median of those paired ratios is
+        # the steadiest view on a machine shared with other work.
+        paired = [b / a for a, b in zip(rounds[small], rounds[large], strict=True)]
+        result.setdefault("paired_ratio", {})[name] = round(statistics.median(paired), 2)
     return result
 
 
@@ -118,6 +123,7 @@ def _cpu_model() -> str:
 def main() -> int:
     """Run both sizes, print the JSON report, return 1 if the linearity gate fails."""
     by_size = measure()
+    paired = by_size.pop("paired_ratio")
     small, large = by_size[str(SIZES[0])], by_size[str(SIZES[1])]
     ratios = {
         key: round(large[key] / small[key], 2)
@@ -129,6 +135,7 @@ def main() -> int:
         "fields_per_signer": FIELDS_PER_SIGNER,
         "sizes": by_size,
         "ratio_10k_over_1k": ratios,
+        "median_of_paired_round_ratios": {key: paired[key] for key in ratios},
         "gate": {
             "ratio_max": RATIO_GATE,
             "gated": "build_plus_to_payload",
