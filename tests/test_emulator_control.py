@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -177,3 +178,14 @@ async def test_no_secret_in_logs_or_answers(
     for secret in ("Rex-the-secret-dog", "wrong-password-123", "demo-password", token):
         assert secret not in text
         assert secret.encode() not in audit
+
+
+def test_readme_emulator_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("<!-- section:emulator -->")[1].split("<!-- /section:emulator -->")[0]
+    block = section.split("```python\n")[1].split("```")[0]
+    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 6
+    assert {line.split()[0] for line in lines[:5]} <= {"200", "429"}
+    assert "GET /api/v1/workflows" in lines[5]
