@@ -8,6 +8,8 @@ bytes and headers:
 
 - ``raw``: ``session.get/post`` + status check + ``orjson.loads`` + the envelope's
   ``response`` member (what a careful user writes by hand);
+- ``raw_model``: the same, plus ``structure(..., Workflow)`` into the client's attrs model (to
+  tell the cost of typed models from the cost of the client's machinery);
 - ``client``: ``ConsignoClient.get_workflow`` / ``create_workflow`` (token management,
   retry loop, hooks check, decoding, structuring into attrs models; for create, also the
   spec's ``to_payload``).
@@ -49,6 +51,7 @@ import orjson
 from consigno_async import Amr, ConsignoClient, WorkflowBuilder
 from consigno_async.emulator import EmulatorControl
 from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
+from consigno_async.responses import Workflow, structure
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PDF = make_pdf([Page(lines=["Benchmark agreement"])])
@@ -190,6 +193,20 @@ async def _cases(
                 raise RuntimeError(resp.status)
             return orjson.loads(body)["response"]
 
+    async def raw_get_model() -> Any:
+        async with session.get(get_url, headers=headers) as resp:
+            body = await resp.read()
+            if resp.status != 200:
+                raise RuntimeError(resp.status)
+            return structure(orjson.loads(body)["response"], Workflow)
+
+    async def raw_create_model() -> Any:
+        async with session.post(create_url, data=create_body, headers=post_headers) as resp:
+            body = await resp.read()
+            if resp.status != 201:
+                raise RuntimeError(resp.status)
+            return structure(orjson.loads(body)["response"], Workflow)
+
     async def client_get() -> Any:
         return await client.get_workflow(workflow.id)
 
@@ -197,8 +214,12 @@ async def _cases(
         return await client.create_workflow(spec)
 
     return {
-        "get_workflow": {"raw": raw_get, "client": client_get},
-        "create_workflow": {"raw": raw_create, "client": client_create},
+        "get_workflow": {"raw": raw_get, "raw_model": raw_get_model, "client": client_get},
+        "create_workflow": {
+            "raw": raw_create,
+            "raw_model": raw_create_model,
+            "client": client_create,
+        },
     }
 
 
@@ -212,31 +233,37 @@ async def _compare(
     """Warm up, then run raw and client interleaved ``rounds`` times; medians and spread."""
     for call in variants.values():
         await _run(concurrency, max(concurrency, count // 10), call)
-    samples: dict[str, list[tuple[float, float]]] = {"raw": [], "client": []}
+    names = list(variants)
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     server_cpu = server_wall = 0.0
     for round_ in range(rounds):
-        order = ["raw", "client"] if round_ % 2 == 0 else ["client", "raw"]
-        for name in order:
+        # Interleaved, the order reversed every other round, so drift hits every variant.
+        for name in names if round_ % 2 == 0 else names[::-1]:
             before, started = _cpu_seconds(server_pid), time.perf_counter()
             samples[name].append(await _run(concurrency, count, variants[name]))
             server_cpu += _cpu_seconds(server_pid) - before
             server_wall += time.perf_counter() - started
-    pairs = list(zip(samples["raw"], samples["client"], strict=True))
-    wall_ratios = [c[0] / r[0] for r, c in pairs]
-    cpu_ratios = [c[1] / r[1] for r, c in pairs]
     med = statistics.median
+
+    def ratios(base: str, index: int) -> list[float]:
+        pairs = zip(samples[base], samples["client"], strict=True)
+        return [c[index] / r[index] for r, c in pairs]
 
     def per_request_us(name: str) -> float:
         return round(med(s[1] for s in samples[name]) / count * 1e6, 1)
 
+    wall_ratios = ratios("raw", 0)
     return {
         "requests_per_round": count,
         "wall_ratio_median": round(med(wall_ratios), 3),
         "wall_ratio_range": [round(min(wall_ratios), 3), round(max(wall_ratios), 3)],
-        "cpu_ratio_median": round(med(cpu_ratios), 3),
+        "cpu_ratio_median": round(med(ratios("raw", 1)), 3),
+        "wall_ratio_vs_raw_model": round(med(ratios("raw_model", 0)), 3),
+        "cpu_ratio_vs_raw_model": round(med(ratios("raw_model", 1)), 3),
         "raw_req_per_s": round(count / med(s[0] for s in samples["raw"])),
         "client_req_per_s": round(count / med(s[0] for s in samples["client"])),
         "raw_cpu_us_per_req": per_request_us("raw"),
+        "raw_model_cpu_us_per_req": per_request_us("raw_model"),
         "client_cpu_us_per_req": per_request_us("client"),
         "server_cpu_utilisation": round(server_cpu / server_wall, 2),
     }
@@ -326,7 +353,7 @@ async def _rss(base_url: str, workdir: str) -> list[dict[str, Any]]:
             workflow = await client.create_workflow(spec, document_ids={"big.pdf": meta.id})
         async with EmulatorControl(base_url.removesuffix("/api/v1")) as control:
             await control.sign(workflow.id)
-        down = _spawn("download", base_url, f"{workflow.id}|{workdir}/")
+        down = _spawn("download", base_url, f"{workflow.id}|{workdir}/out/")
         results.append({"size_mb": size_mb, "upload": up, "download": down})
         os.unlink(path)
         print(json.dumps(results[-1]), file=sys.stderr, flush=True)
