@@ -233,7 +233,13 @@ class HttpCore:
             if phase is not None:
                 assert failure is not None
                 last_error = failure
-                if policy.retry_connection(call.kind, phase) and policy.can_retry(attempt):
+                # A certificate that does not verify will not verify on the next attempt.
+                retryable = not isinstance(failure, aiohttp.ClientSSLError)
+                if (
+                    retryable
+                    and policy.retry_connection(call.kind, phase)
+                    and policy.can_retry(attempt)
+                ):
                     await self._wait(call, attempt, None, _describe(failure))
                     attempt += 1
                     continue

@@ -122,8 +122,11 @@ class TokenManager:
     """
 
     __slots__ = (
+        "_attempts",
         "_claims",
         "_clock",
+        "_failure",
+        "_failure_attempt",
         "_generation",
         "_last_used",
         "_lock",
@@ -148,6 +151,9 @@ class TokenManager:
         self._clock = clock
         self._wall = wall
         self._margin = margin
+        self._attempts = 0
+        self._failure: Exception | None = None
+        self._failure_attempt = 0
         #: How many logins this manager performed (for diagnostics and tests).
         self.logins = 0
 
@@ -193,11 +199,13 @@ class TokenManager:
         current = self.current()
         if current is not None:
             return current
+        attempts = self._awaited_attempt()
         async with self._lock:
             # Another task may have logged in while this one waited for the lock.
             current = self.current()
             if current is not None:
                 return current
+            self._raise_failure_since(attempts)
             return await self._login(login, reason="no usable token")
 
     async def refresh(self, seen_generation: int, login: LoginFn) -> tuple[str, int]:
@@ -205,18 +213,37 @@ class TokenManager:
         Called after a 401 for a token of ``seen_generation``: log in again unless someone
         already replaced that token, and return the token to retry with.
         """
+        attempts = self._awaited_attempt()
         async with self._lock:
             token = self._token
             if token is not None and self._generation != seen_generation and not self.is_stale():
                 return token, self._generation
+            self._raise_failure_since(attempts)
             return await self._login(login, reason="token refused")
+
+    def _awaited_attempt(self) -> int:
+        # The login attempt that will answer a caller arriving now: the one in flight, if the
+        # lock is held, else the next one.
+        return self._attempts if self._lock.locked() else self._attempts + 1
+
+    def _raise_failure_since(self, attempt: int) -> None:
+        # The login this task waited for failed (bad credentials, service down): every waiter
+        # gets that error, instead of each trying again and hammering the service.
+        if self._failure is not None and self._failure_attempt >= attempt:
+            raise self._failure
 
     async def _login(self, login: LoginFn, *, reason: str) -> tuple[str, int]:
         if _log.isEnabledFor(10):
             _log.debug("logging in (%s)", reason)
         self.forget()
         started = self._clock()
-        token = await login()
+        self._attempts += 1
+        try:
+            token = await login()
+        except Exception as exc:
+            self._failure, self._failure_attempt = exc, self._attempts
+            raise
+        self._failure = None
         self.logins += 1
         self._install(token, started)
         if _log.isEnabledFor(20):

@@ -264,6 +264,8 @@ class ConsignoClient:
         try:
             call = Call("POST", "/auth/logout", relogin=False, operation="logout")
             await core.send(call, _drain_true)
+        except AuthenticationError:
+            pass  # the token was already dead: logged out all the same
         finally:
             self._forget_token()
 

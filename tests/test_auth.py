@@ -170,3 +170,24 @@ async def test_repr_never_shows_the_token() -> None:
     token, _ = await manager.obtain(login)
     assert token not in repr(manager)
     assert "redacted" in repr(manager)
+
+
+async def test_a_failed_login_is_shared_by_the_callers_that_waited_for_it() -> None:
+    manager = TokenManager()
+    calls = 0
+
+    async def failing() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        raise PermissionError("bad credentials")
+
+    results = await asyncio.gather(
+        *(manager.obtain(failing) for _ in range(100)), return_exceptions=True
+    )
+    assert calls == 1
+    assert all(isinstance(r, PermissionError) for r in results)
+    # A later caller (not waiting on that attempt) tries again.
+    with pytest.raises(PermissionError):
+        await manager.obtain(failing)
+    assert calls == 2

@@ -143,3 +143,23 @@ async def test_login_as_with_the_platform_key(consigno_emulator: Emulator) -> No
 def test_client_id_and_secret_go_together() -> None:
     with pytest.raises(ValueError, match="together"):
         ConsignoClient("http://127.0.0.1:1/api/v1", username="u", password="p", client_id="x")
+
+
+async def test_bad_credentials_under_concurrency_cause_one_login_attempt(
+    consigno_emulator: Emulator,
+) -> None:
+    async with ConsignoClient(consigno_emulator.base_url, username="demo", password="nope") as c:
+        results = await asyncio.gather(
+            *(c.list_workflow_page() for _ in range(20)), return_exceptions=True
+        )
+    assert all(isinstance(r, AuthenticationError) for r in results)
+    stats = await consigno_emulator.stats()
+    assert request_count(stats, "POST /api/v1/auth/login") == 1
+
+
+async def test_logout_of_a_dead_token_still_forgets_it(consigno_emulator: Emulator) -> None:
+    async with make_client(consigno_emulator) as client:
+        await client.list_workflow_page()
+        await consigno_emulator.expire_tokens()
+        await client.logout()  # the service answers 401: logged out all the same
+        assert client._auth.peek() is None
