@@ -11,8 +11,10 @@ import pytest
 import pytest_asyncio
 from emulator_support import body, call, create, field, login, signer, upload
 
+from consigno_async import Amr, Language, Mode, WorkflowBuilder
 from consigno_async.emulator import Emulator
-from consigno_async.pdfgen import Page, write_large_pdf
+from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
+from consigno_async.spec import WorkflowSpec
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -252,3 +254,73 @@ async def test_large_documents_skip_the_anchor_text_check(
     payload = body([data["response"]["metadata"]["documentId"]])
     _anchors(_anchor("{{sig-alice}}"))(payload)
     assert (await create(http, consigno_emulator, token, payload))["status"] == 1
+
+
+async def test_builder_payloads_are_accepted(
+    consigno_emulator: Emulator, http: aiohttp.ClientSession
+) -> None:
+    """What the builder compiles (every feature) passes the emulator's rules unchanged."""
+    pdf = make_pdf([Page(lines=["Contract", "Sign: {{sig-bob}}"])])
+
+    def build(launch: bool, inline: bool) -> WorkflowSpec:
+        builder = (
+            WorkflowBuilder("Everything")
+            .document(pdf, key="c.pdf", file_name="c.pdf", label="Main")
+            .signer(
+                "alice",
+                first_name="Alice",
+                last_name="Martin",
+                email="alice@example.com",
+                phone="+15145550100",
+                amr=[Amr.LINK, Amr.SMS],
+                lang=Language.FR,
+            )
+            .field("alice", document="c.pdf", page=1, x=72, y=650)
+            .signer(
+                "bob",
+                first_name="Bob",
+                last_name="Roy",
+                email="bob@example.com",
+                mode=Mode.EMBEDDED,
+                return_url="https://app.example.com/signed",
+                client_user_id="u-42",
+                amr=[Amr.LINK, Amr.SMS],
+                phone="+15145550101",
+                step=2,
+            )
+            .anchor("bob", document="c.pdf", tag="{{sig-bob}}", x_offset=0, y_offset=-10)
+            .signer(
+                "carl",
+                first_name="Carl",
+                last_name="Smith",
+                email="carl@example.com",
+                amr=[Amr.LINK, Amr.SECRET],
+                secret_question="Q?",
+                secret_answer="A",
+                step=3,
+            )
+            .field("carl", document="c.pdf", page=1, x=300, y=650)
+            .notify(
+                first_name="Carol",
+                last_name="Lee",
+                email="carol@example.com",
+                amr=[Amr.LINK, Amr.SMS],
+                phone="+15145550102",
+            )
+            .webhook("http://127.0.0.1:9/hook")
+            .return_url("https://app.example.com/done")
+            .message_to_signers("Please sign")
+        )
+        if not launch:
+            builder = builder.placeholder("dave", role="Witness", step=4)
+        if inline:
+            builder = builder.inline_documents()
+        return builder.build(launch=launch)
+
+    token = await login(http, consigno_emulator)
+    for launch, inline in ((True, False), (False, False), (True, True)):
+        spec = build(launch, inline)
+        ids = None if inline else {"c.pdf": await upload(http, consigno_emulator, token, pdf)}
+        workflow = await create(http, consigno_emulator, token, spec.to_payload(ids))
+        assert workflow["status"] == int(launch)
+        assert len(workflow["actions"]) == (3 if launch else 4)
