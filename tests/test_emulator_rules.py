@@ -11,10 +11,9 @@ import pytest
 import pytest_asyncio
 from emulator_support import body, call, create, field, login, signer, upload
 
-from consigno_async import Amr, Language, Mode, WorkflowBuilder
+from consigno_async import Amr, Language, Mode, WorkflowBuilder, WorkflowSpec
 from consigno_async.emulator import Emulator
 from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
-from consigno_async.spec import WorkflowSpec
 
 Mutation = Callable[[dict[str, Any]], None]
 
