@@ -26,10 +26,7 @@ from .draft import (
 )
 from .enums import Amr, Language, Mode, PdfaPolicy, SignerType
 from .errors import DocumentError, Violation, WorkflowValidationError
-from .model import (
-    DEFAULT_ZONE_HEIGHT,
-    DEFAULT_ZONE_WIDTH,
-)
+from .model import DEFAULT_ZONE_HEIGHT, DEFAULT_ZONE_WIDTH
 from .pdfinfo import PdfInfo, inspect_pdf
 from .rules import check
 from .spec import WorkflowSpec, compile_spec
@@ -81,8 +78,8 @@ def _default_file_name(source: object) -> str | None:
     if isinstance(source, bytes | bytearray | memoryview):
         return None
     if hasattr(source, "read") or hasattr(source, "__aiter__"):
-        name = getattr(source, "name", None)
-        return os.path.basename(name) or None if isinstance(name, str) else None
+        name = getattr(source, "name", None)  # an open file's path (an int for a raw fd)
+        return (os.path.basename(name) or None) if isinstance(name, str) else None
     raise TypeError(
         "a document is a path, bytes, a binary file or an async iterable of bytes, "
         f"not {type(source).__name__}"
@@ -119,7 +116,8 @@ class WorkflowBuilder:
             name=_text("name", name, optional=False),
             second_factor=_flag("second_factor", second_factor),
         )
-        self._problems: list[Violation] = []
+        # A problem only a call could see (an unparseable date); the last call wins.
+        self._bad_expiry: Violation | None = None
         self._message: str | None = None
         self._owner_emails: bool | None = None
         self._inspected: dict[int, tuple[object, bool, PdfInfo | None, str | None]] = {}
@@ -381,16 +379,15 @@ class WorkflowBuilder:
             try:
                 date = dt.date.fromisoformat(date)
             except ValueError:
-                self._problems.append(
-                    Violation(
-                        "invalid_value",
-                        "workflow.expires_on",
-                        f"{date!r} is not a date: pass a datetime.date or 'YYYY-MM-DD'",
-                    )
+                self._bad_expiry = Violation(
+                    "invalid_value",
+                    "workflow.expires_on",
+                    f"{date!r} is not a date: pass a datetime.date or 'YYYY-MM-DD'",
                 )
                 return self
         if not isinstance(date, dt.date):
             raise TypeError(f"expires_on() takes a date, not {type(date).__name__}")
+        self._bad_expiry = None
         self._draft.expires_on = date
         return self
 
@@ -412,7 +409,8 @@ class WorkflowBuilder:
     def violations(self, *, launch: bool = True) -> tuple[Violation, ...]:
         """Every rule the workflow breaks (empty when :meth:`build` would succeed)."""
         draft = self._prepare(_flag("launch", launch))
-        return (*self._problems, *check(draft))
+        found = check(draft)
+        return (self._bad_expiry, *found) if self._bad_expiry else tuple(found)
 
     def build(self, launch: bool = True) -> WorkflowSpec:
         """

@@ -438,6 +438,7 @@ def test_bad_date_string_is_recorded_not_raised() -> None:
     with pytest.raises(WorkflowValidationError) as info:
         builder.build()
     assert info.value.violations[0].path == "workflow.expires_on"
+    assert builder.expires_on("2099-12-31").violations() == ()
 
 
 def test_draft_may_have_no_signer_and_no_zone() -> None:
