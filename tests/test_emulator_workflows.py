@@ -279,6 +279,7 @@ async def test_expires_on_moves_with_the_clock(
     url = f"{consigno_emulator.base_url}/workflows/{workflow['id']}"
     assert (await call(http, "GET", url, token))[1]["response"]["status"] == 1
     await consigno_emulator.advance_clock(2 * 86400)
+    assert (await consigno_emulator.stats())["workflows_by_status"] == {"3": 1}
     token = await login(http, consigno_emulator)
     _, data, _ = await call(http, "GET", url, token)
     assert data["response"]["status"] == 3

@@ -135,6 +135,7 @@ async def remove_fault(request: web.Request) -> web.StreamResponse:
 
 async def stats(request: web.Request) -> web.StreamResponse:
     core = request.app[CORE]
+    core.engine.refresh_expiry()
     return json_response(core.store.stats.snapshot(core.store))
 
 

@@ -73,6 +73,11 @@ class Engine:
         self._check_expiry(record)
         return record
 
+    def refresh_expiry(self) -> None:
+        """Expire every open workflow past its ``expiresOn`` (before listing or counting)."""
+        for record in self.store.workflows.values():
+            self._check_expiry(record)
+
     def _check_expiry(self, record: WorkflowRecord) -> None:
         if record.status in _OPEN and self.store.clock.today() > record.expires_on:
             self._set_status(record, WorkflowStatus.EXPIRED, "The workflow expired")
@@ -332,8 +337,7 @@ class Engine:
 
     def list(self, query: dict[str, Any], *, deleted: bool = False) -> dict[str, Any]:
         """``GET /workflows`` (or ``/workflows/deleted``) with paging, filters and sorting."""
-        for record in self.store.workflows.values():
-            self._check_expiry(record)
+        self.refresh_expiry()
         items = [
             r
             for r in self.store.workflows.values()

@@ -191,6 +191,7 @@ class Emulator:
     async def stats(self) -> dict[str, Any]:
         """The counters of ``GET /_emulator/stats``."""
         core = self.core
+        core.engine.refresh_expiry()
         return core.store.stats.snapshot(core.store)
 
     async def settings(
