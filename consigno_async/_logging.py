@@ -136,16 +136,26 @@ class Redactor:
             self._secrets.discard(secret)
 
     def add_from_payload(self, payload: Any) -> None:
-        """Remember every value stored under a secret key of a JSON-like request body."""
-        if isinstance(payload, Mapping):
-            for key, value in payload.items():
-                if isinstance(value, str) and str(key).lower() in SECRET_KEYS:
-                    self.add(value)
-                else:
-                    self.add_from_payload(value)
-        elif isinstance(payload, list | tuple):
-            for value in payload:
-                self.add_from_payload(value)
+        """
+        Remember the secret answers of a ``POST /workflows`` body (its signers' and contacts').
+
+        Only where the service's body carries them is looked at: the documents (possibly
+        megabytes of base64) are not walked.
+        """
+        if not isinstance(payload, Mapping):
+            return
+        for action in payload.get("actions") or ():
+            if isinstance(action, Mapping):
+                self._add_person(action.get("signer"))
+        for notification in payload.get("notifications") or ():
+            if isinstance(notification, Mapping):
+                self._add_person(notification.get("contact"))
+
+    def _add_person(self, person: Any) -> None:
+        if isinstance(person, Mapping):
+            answer = person.get("secretAnswer")
+            if isinstance(answer, str):
+                self.add(answer)
 
     def scrub(self, text: str) -> str:
         """``text`` with every known secret replaced by :data:`REDACTED`."""

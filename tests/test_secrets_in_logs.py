@@ -105,3 +105,42 @@ async def test_no_secret_in_debug_logs(
     for secret in secrets:
         for text in texts:
             assert secret not in text, f"a secret leaked into: {text[:200]!r}"
+
+
+def test_redaction_helpers() -> None:
+    from consigno_async._logging import (
+        REDACTED,
+        Redactor,
+        mask_token,
+        redact_headers,
+        redact_mapping,
+    )
+
+    assert mask_token("eyJ.abc.def") == REDACTED
+    assert mask_token(None) == "<none>"
+    headers = redact_headers(
+        {"X-Auth-Token": "t0k3n", "x-client-secret": "s3cr3t", "Accept": "*/*"}
+    )
+    assert headers == {"X-Auth-Token": REDACTED, "x-client-secret": REDACTED, "Accept": "*/*"}
+    body = {"username": "u", "password": "pw", "actions": [{"signer": {"secretAnswer": "Rex"}}]}
+    assert redact_mapping(body) == {
+        "username": "u",
+        "password": REDACTED,
+        "actions": [{"signer": {"secretAnswer": REDACTED}}],
+    }
+    redactor = Redactor(["hunter22", None, "abc"])  # too-short secrets are ignored
+    redactor.add_from_payload(
+        {
+            "documents": [{"data": "JVBERi0x" * 1000}],
+            "actions": [{"signer": {"secretAnswer": "Rex the dog"}}],
+            "notifications": [{"contact": {"secretAnswer": "Blue sky"}}],
+        }
+    )
+    assert len(redactor) == 3
+    assert redactor.scrub("hunter22 / Rex the dog / Blue sky / abc") == (
+        f"{REDACTED} / {REDACTED} / {REDACTED} / abc"
+    )
+    assert redactor.scrub_value({"k": ["hunter22"]}) == {"k": [REDACTED]}
+    redactor.discard("hunter22")
+    assert "hunter22" in redactor.scrub("hunter22")
+    assert "hunter22" not in repr(redactor)
