@@ -362,8 +362,10 @@ async def _rss(base_url: str, workdir: str) -> list[dict[str, Any]]:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    # Many short rounds rather than a few long ones: on a shared machine a burst of load from
+    # another process then spoils one pair of samples, not the median.
+    parser.add_argument("--requests", type=int, default=480, help="per round (get; create /2)")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--skip-rss", action="store_true")
     parser.add_argument("--child", choices=["upload", "download"])
     parser.add_argument("--base-url")
@@ -382,6 +384,7 @@ async def main() -> None:
                 "aiohttp": aiohttp.__version__,
                 "cpu": _cpu_model(),
                 "pinned": bool(shutil.which("taskset")),
+                "load_average_before": os.getloadavg(),
                 "overhead": await _overhead(base_url, server.pid, args.requests, args.rounds),
             }
             if not args.skip_rss:
