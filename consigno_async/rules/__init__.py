@@ -11,8 +11,10 @@ to notify, :data:`PERSON_RULES`) and each zone (:data:`FIELD_RULES`, :data:`ANCH
 :func:`check` visits each signer, contact and zone **once** and runs all of its rules there;
 what a rule needs to know about the others (declared keys, steps, PDF facts) is computed once
 in a :class:`Context`. So the whole pass is linear in the number of signers and zones, and
-touches each of them once. A per-entity rule returns a (usually empty)
-tuple of violations. Paths use the builder's terms (``signer 'bob'.amr``,
+touches each of them once. A per-entity rule returns a (usually empty) tuple of violations.
+The rules live in :mod:`.workflow`, :mod:`.people` and :mod:`.zones`, by subject.
+
+Paths use the builder's terms (``signer 'bob'.amr``,
 ``anchor '{{sig-bob}}' in document 'contract.pdf'``) and messages say how to fix the problem.
 No rule does I/O: the PDF facts (:class:`~consigno_async.pdfinfo.PdfInfo`) are found before.
 """
