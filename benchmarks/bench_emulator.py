@@ -7,7 +7,9 @@ Topology (benchmark protocol §2.1): the emulator runs in its own process
 load client — raw aiohttp, no library code — is pinned to CPU 0. For concurrency 1 and 16 it
 runs a bounded loop of requests, several rounds after a warm-up, and reports the median
 requests per second, the spread, and the server's CPU use (from ``/proc/PID/stat``): a server
-near 100 % of its core means the figure is the server's ceiling.
+near 100 % of its core means the figure is the server's ceiling. A bare aiohttp server
+answering the same bytes, on the same core, is measured interleaved with the emulator, so the
+ratio between the two (robust on a busy machine) shows what the emulator's own work costs.
 
 Usage: ``python benchmarks/bench_emulator.py [--requests N] [--rounds R]``; prints JSON.
 """
@@ -16,12 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -48,8 +53,32 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-async def _start_server() -> tuple[asyncio.subprocess.Process, str, bool]:
-    command = [sys.executable, "-m", "consigno_async.emulator", "--port", "0", "--seed", "1"]
+_BASELINE = """
+import sys
+from aiohttp import web
+
+body = open(sys.argv[1], "rb").read()
+
+async def handler(request):
+    return web.Response(body=body, content_type="application/json")
+
+async def start():
+    app = web.Application()
+    app.router.add_get("/api/v1/workflows/{id}", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print(f"base_url=http://127.0.0.1:{runner.addresses[0][1]}/api/v1", flush=True)
+    await asyncio.Event().wait()
+
+import asyncio
+asyncio.run(start())
+"""
+
+
+async def _start_server(*args: str) -> tuple[asyncio.subprocess.Process, str, bool]:
+    command = [sys.executable, *args]
     pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) > 1
     if pinned:
         command = ["taskset", "-c", "1", *command]
@@ -59,7 +88,7 @@ async def _start_server() -> tuple[asyncio.subprocess.Process, str, bool]:
     assert process.stdout is not None
     line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
     if not line.startswith("base_url="):
-        raise RuntimeError(f"unexpected first line from the emulator: {line!r}")
+        raise RuntimeError(f"unexpected first line from the server: {line!r}")
     return process, line.removeprefix("base_url="), pinned
 
 
@@ -118,46 +147,82 @@ async def _round(
     return time.perf_counter() - started
 
 
-async def run(requests: int, rounds: int) -> dict[str, Any]:
-    """Start the emulator, measure, stop it; return the result as a dict."""
+def _summary(
+    requests: int, rates: list[float], server_cpu: list[float], client_cpu: list[float]
+) -> dict[str, Any]:
+    median = statistics.median(rates)
+    return {
+        "req_per_s_median": round(median),
+        "req_per_s_min": round(min(rates)),
+        "req_per_s_max": round(max(rates)),
+        "spread": round((max(rates) - min(rates)) / median, 3),
+        "server_cpu_utilisation": round(statistics.median(server_cpu), 3),
+        "server_cpu_us_per_request": round(statistics.median(server_cpu) / median * 1e6, 1),
+        "client_cpu_utilisation": round(statistics.median(client_cpu), 3),
+    }
+
+
+async def run(requests: int, rounds: int, body_path: str) -> dict[str, Any]:
+    """
+    Start the emulator and a bare aiohttp server answering the same bytes, measure both
+    interleaved, stop them; return the result as a dict.
+    """
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
-    process, base, pinned = await _start_server()
+    emulator, base, pinned = await _start_server(
+        "-m", "consigno_async.emulator", "--port", "0", "--seed", "1"
+    )
+    baseline: asyncio.subprocess.Process | None = None
+    response_bytes = 0
     results: dict[str, Any] = {}
     try:
         connector = aiohttp.TCPConnector(limit=16)
         async with aiohttp.ClientSession(connector=connector) as session:
             token, workflow_id = await _prepare(session, base)
             url = f"{base}/workflows/{workflow_id}"
+            async with session.get(url, headers={"X-Auth-Token": token}) as response:
+                body = await response.read()
+            response_bytes = len(body)
+            await asyncio.to_thread(Path(body_path).write_bytes, body)
+            baseline, bare_base, _ = await _start_server("-c", _BASELINE, body_path)
+            targets = {
+                "emulator": (emulator, url),
+                "bare_aiohttp": (baseline, f"{bare_base}/workflows/{workflow_id}"),
+            }
             for concurrency in (1, 16):
-                await _round(session, url, token, max(200, requests // 5), concurrency)
-                rates, server_cpu, client_cpu = [], [], []
-                for _ in range(rounds):
-                    cpu_before = _cpu_seconds(process.pid)
-                    mine_before = time.process_time()
-                    wall = await _round(session, url, token, requests, concurrency)
-                    server_cpu.append((_cpu_seconds(process.pid) - cpu_before) / wall)
-                    client_cpu.append((time.process_time() - mine_before) / wall)
-                    rates.append(requests / wall)
-                median = statistics.median(rates)
-                results[f"c{concurrency}"] = {
-                    "requests_per_round": requests,
-                    "rounds": rounds,
-                    "req_per_s_median": round(median),
-                    "req_per_s_min": round(min(rates)),
-                    "req_per_s_max": round(max(rates)),
-                    "spread": round((max(rates) - min(rates)) / median, 3),
-                    "server_cpu_utilisation": round(statistics.median(server_cpu), 3),
-                    "server_cpu_us_per_request": round(
-                        statistics.median(server_cpu) / median * 1e6, 1
-                    ),
-                    "client_cpu_utilisation": round(statistics.median(client_cpu), 3),
+                samples: dict[str, tuple[list[float], list[float], list[float]]] = {
+                    name: ([], [], []) for name in targets
                 }
+                for _process, target in targets.values():
+                    await _round(session, target, token, max(200, requests // 5), concurrency)
+                for _ in range(rounds):
+                    for name, (process, target) in targets.items():
+                        rates, server_cpu, client_cpu = samples[name]
+                        cpu_before = _cpu_seconds(process.pid)
+                        mine_before = time.process_time()
+                        wall = await _round(session, target, token, requests, concurrency)
+                        server_cpu.append((_cpu_seconds(process.pid) - cpu_before) / wall)
+                        client_cpu.append((time.process_time() - mine_before) / wall)
+                        rates.append(requests / wall)
+                entry = {name: _summary(requests, *samples[name]) for name in targets}
+                emu, bare = entry["emulator"], entry["bare_aiohttp"]
+                entry["emulator_vs_bare_req_per_s"] = round(
+                    emu["req_per_s_median"] / bare["req_per_s_median"], 3
+                )
+                entry["emulator_vs_bare_server_cpu_per_request"] = round(
+                    emu["server_cpu_us_per_request"] / bare["server_cpu_us_per_request"], 2
+                )
+                results[f"c{concurrency}"] = entry
     finally:
-        process.terminate()
-        await process.wait()
+        for process in (emulator, baseline):
+            if process is not None:
+                process.terminate()
+                await process.wait()
     return {
         "benchmark": "emulator GET /api/v1/workflows/{id}",
+        "requests_per_round": requests,
+        "rounds": rounds,
+        "response_bytes": response_bytes,
         "server_pinned_cpu1": pinned,
         "python": platform.python_version(),
         "aiohttp": aiohttp.__version__,
@@ -173,9 +238,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per concurrency")
     args = parser.parse_args()
-    import json
-
-    print(json.dumps(asyncio.run(run(args.requests, args.rounds)), indent=2))
+    with tempfile.TemporaryDirectory() as scratch:
+        result = asyncio.run(run(args.requests, args.rounds, os.path.join(scratch, "body.json")))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
