@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import aiohttp
@@ -189,3 +190,14 @@ def test_readme_emulator_example_runs(capsys: pytest.CaptureFixture[str]) -> Non
     assert len(lines) == 6
     assert {line.split()[0] for line in lines[:5]} <= {"200", "429"}
     assert "GET /api/v1/workflows" in lines[5]
+
+
+def test_pytest_plugin_is_registered_as_an_entry_point() -> None:
+    plugins = {ep.name: ep.value for ep in entry_points(group="pytest11")}
+    assert plugins.get("consigno_async") == "consigno_async.emulator.pytest_plugin"
+
+
+async def test_fixture_gives_a_started_emulator(consigno_emulator: Emulator) -> None:
+    assert consigno_emulator.base_url == f"http://127.0.0.1:{consigno_emulator.port}/api/v1"
+    assert consigno_emulator.port > 0
+    assert (await consigno_emulator.stats())["requests"] == {}
