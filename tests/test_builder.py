@@ -605,3 +605,48 @@ def test_builder_example_from_readme(tmp_path: Path, monkeypatch: pytest.MonkeyP
     exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert isinstance(namespace["spec"], WorkflowSpec)
     assert namespace["body"]["actions"][1]["mode"] == "embedded"
+
+
+def test_each_document_is_inspected_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pypdf reads each document once, however many zones and builds; text only for anchors."""
+    import consigno_async.builder as builder_module
+
+    calls: list[tuple[bytes, bool]] = []
+    real = builder_module.inspect_pdf
+
+    def counting(source: Any, *, text: bool = False) -> Any:
+        calls.append((source, text))
+        return real(source, text=text)
+
+    monkeypatch.setattr(builder_module, "inspect_pdf", counting)
+    builder = valid().document(TWO_SIZES_PDF, key="two.pdf")
+    for n in range(20):
+        builder.field("alice", document=DOC, x=72, y=10 + n)
+    builder.build()
+    builder.build(launch=False)
+    builder.violations()
+    assert calls == [(ANCHOR_PDF, False), (TWO_SIZES_PDF, False)]
+    builder.anchor("alice", document="two.pdf", tag="[[p2]]")
+    builder.build()
+    assert calls[2:] == [(TWO_SIZES_PDF, True)]
+
+
+@pytest.mark.slow
+def test_large_document_is_not_loaded(tmp_path: Path) -> None:
+    """A PDF over 64 MiB is not inspected nor read into memory: its zone checks are skipped."""
+    import tracemalloc
+
+    from consigno_async.pdfgen import write_large_pdf
+
+    big = tmp_path / "big.pdf"
+    write_large_pdf(big, 80 * 1024 * 1024)
+    builder = with_alice(WorkflowBuilder("Big").document(big))
+    builder.field("alice", page=40, x=72, y=650)  # page 40 of a 1-page PDF: not checked
+    tracemalloc.start()
+    try:
+        spec = builder.build()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+    assert spec.documents[0].file_name == "big.pdf"
