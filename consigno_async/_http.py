@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import inspect
+import ssl as ssl_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
@@ -131,7 +132,7 @@ class HttpCore:
         timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy,
         concurrency: int,
-        ssl: Any,
+        ssl: bool | ssl_module.SSLContext,
         auth: TokenManager,
         login: Callable[[], Awaitable[str]],
         redactor: Redactor,

@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import os
 import re
+import ssl as ssl_module
 import time
 import warnings
 from collections.abc import AsyncIterator, Mapping
@@ -113,7 +114,7 @@ class ConsignoClient:
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         concurrency: int = DEFAULT_CONCURRENCY,
-        ssl: Any = True,
+        ssl: bool | ssl_module.SSLContext = True,
         on_request: Hook | None = None,
         on_response: Hook | None = None,
         on_retry: Hook | None = None,
