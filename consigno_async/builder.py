@@ -121,6 +121,8 @@ class WorkflowBuilder:
         self._message: str | None = None
         self._owner_emails: bool | None = None
         self._inspected: dict[int, tuple[object, bool, PdfInfo | None, str | None]] = {}
+        # Documents whose text must be extracted: those with an anchor to look for.
+        self._searched_documents: set[str | None] = set()
         self._field_count = 0
         self._anchor_count = 0
 
@@ -321,6 +323,8 @@ class WorkflowBuilder:
                 skip_if_not_found=_flag("skip_if_not_found", skip_if_not_found),
             )
         )
+        if not skip_if_not_found:
+            self._searched_documents.add(document)
         return self
 
     # --- notifications and workflow settings ---------------------------------------------
@@ -432,11 +436,8 @@ class WorkflowBuilder:
         draft = self._draft
         draft.launch = launch
         draft.today = dt.datetime.now(dt.UTC).date()
-        wants_text = {
-            zone.document if zone.document is not None else draft.documents[0].key
-            for zone in draft.zones
-            if zone.kind == "anchor" and not zone.skip_if_not_found and draft.documents
-        }
+        first = draft.documents[0].key if draft.documents else None
+        wants_text = {key if key is not None else first for key in self._searched_documents}
         for index, document in enumerate(draft.documents):
             document.info, document.error = self._inspect(
                 index, document.source, text=document.key in wants_text
