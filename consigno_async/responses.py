@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from .enums import ActionStatus, WorkflowStatus
@@ -166,7 +167,9 @@ class Workflow:
     def to_dict(self) -> dict[str, Any]:
         """The workflow's JSON object in the service's wire names, unknown members included."""
         if self._raw:
-            return dict(self._raw)
+            # A deep copy (orjson round trip, fast): the caller may change it freely.
+            data_copy: dict[str, Any] = orjson.loads(orjson.dumps(self._raw))
+            return data_copy
         data: dict[str, Any] = converter.unstructure(self)
         return data
 

@@ -171,3 +171,61 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after("nan") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:10 GMT", now=lambda: 1445412480.0) == 10.0
     assert parse_retry_after("tomorrow") is None
+
+
+def test_workflow_model_is_tolerant_and_keeps_its_json() -> None:
+    import datetime as dt
+
+    from consigno_async import ActionStatus, Workflow, WorkflowStatus
+    from consigno_async.responses import structure
+
+    data = {
+        "id": "0123456789abcdef01234567",
+        "name": "NDA",
+        "status": 2,
+        "createdOn": "2026-12-04T15:44:03.123Z",
+        "expiresOn": "2027-01-03",
+        "totalActions": "1",
+        "documents": [{"documentId": "a" * 24, "fields": [{"x": 1}], "futureMember": 1}],
+        "actions": [
+            {
+                "id": "b" * 24,
+                "ref": 1,
+                "status": "COMPLETED",
+                "signer": {"email": "a@example.com", "amr": ["link"], "secretAnswer": "Rex!"},
+            }
+        ],
+        "brandNewMember": {"x": 1},
+    }
+    wf = structure(data, Workflow)
+    assert wf.status is WorkflowStatus.COMPLETED
+    assert wf.created_on == dt.datetime(2026, 12, 4, 15, 44, 3, 123000, tzinfo=dt.UTC)
+    assert wf.expires_on == dt.date(2027, 1, 3)
+    assert wf.total_actions == 1
+    assert wf.actions[0].ref == "1"
+    assert wf.actions[0].status is ActionStatus.COMPLETED
+    assert wf.document_ids == {"a" * 24}
+    assert "Rex!" not in repr(wf)
+    wire = wf.to_dict()
+    assert wire["brandNewMember"] == {"x": 1}
+    assert "secretAnswer" not in wire["actions"][0]["signer"]
+    wire["name"] = "changed"
+    assert wf.to_dict()["name"] == "NDA"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "no id"},
+        {"id": "x", "status": 42},
+        {"id": "x", "documents": "not a list"},
+        {"id": "x", "actions": [{"status": "SOMETHING_NEW"}]},
+        "not an object",
+    ],
+)
+def test_wrong_shapes_raise_response_format_error(data: object) -> None:
+    from consigno_async import Workflow
+    from consigno_async.responses import structure
+
+    with pytest.raises(ResponseFormatError, match="shape of a Workflow"):
+        structure(data, Workflow)
