@@ -74,7 +74,7 @@ def _amrs(value: object) -> tuple[Any, ...]:
 
 def _default_file_name(source: object) -> str | None:
     if isinstance(source, str | os.PathLike):
-        return os.path.basename(os.fspath(source)) or None
+        return os.fsdecode(os.path.basename(os.fspath(source))) or None
     if isinstance(source, bytes | bytearray | memoryview):
         return None
     if hasattr(source, "read") or hasattr(source, "__aiter__"):

@@ -93,14 +93,26 @@ def _inspect_path(path: str | os.PathLike[Any], *, text: bool, max_size: int) ->
     except OSError as exc:
         raise DocumentError(f"cannot read the file: {exc.strerror or exc}") from None
     with handle:
-        _check_header(handle.read(len(_HEADER)))
-        if os.fstat(handle.fileno()).st_size > max_size:
-            return None
-        handle.seek(0)
+        try:
+            _check_header(handle.read(len(_HEADER)))
+            if os.fstat(handle.fileno()).st_size > max_size:
+                return None
+            handle.seek(0)
+        except OSError as exc:
+            raise DocumentError(f"cannot read the file: {exc.strerror or exc}") from None
         return _read(handle, text=text)
 
 
 def _inspect_file(handle: Any, *, text: bool, max_size: int) -> PdfInfo | None:
+    try:
+        return _inspect_open_file(handle, text=text, max_size=max_size)
+    except DocumentError:
+        raise
+    except (OSError, ValueError) as exc:  # a failing (or closed) file object
+        raise DocumentError(f"cannot read the file: {exc}") from None
+
+
+def _inspect_open_file(handle: Any, *, text: bool, max_size: int) -> PdfInfo | None:
     start = handle.tell()
     try:
         size = handle.seek(0, io.SEEK_END) - start

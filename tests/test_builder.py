@@ -650,3 +650,16 @@ def test_large_document_is_not_loaded(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert peak < 8 * 1024 * 1024
     assert spec.documents[0].file_name == "big.pdf"
+
+
+def test_bytes_path_gives_a_text_file_name(tmp_path: Path) -> None:
+    """A path given as bytes (os.PathLike[bytes] or bytes-like path) still names the document."""
+
+    class BytesPath:
+        def __fspath__(self) -> bytes:
+            return bytes(tmp_path / "deed.pdf")
+
+    write_pdf(tmp_path / "deed.pdf")
+    spec = WorkflowBuilder("B").document(BytesPath()).build(launch=False)
+    assert spec.documents[0].file_name == "deed.pdf"
+    assert spec.to_payload({"deed.pdf": "d"})["documents"] == [{"documentId": "d"}]

@@ -138,3 +138,19 @@ def test_large_file_is_not_inspected(tmp_path: Path) -> None:
         handle.truncate(MAX_INSPECT_SIZE + 1)  # sparse: nothing big is written
     with pytest.raises(DocumentError, match="%PDF-"):
         inspect_pdf(junk)
+
+
+def test_failing_or_closed_file_objects() -> None:
+    """A file whose read fails gives DocumentError; a closed file is skipped (None)."""
+
+    class Broken(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("device error")
+
+    with pytest.raises(DocumentError, match="device error"):
+        inspect_pdf(Broken(ANCHOR_PDF))
+    closed = io.BytesIO(ANCHOR_PDF)
+    closed.close()
+    assert inspect_pdf(closed) is None
+    with pytest.raises(DocumentError, match="%PDF-"):
+        inspect_pdf(io.BytesIO(NOT_PDF))
