@@ -162,6 +162,8 @@ class WorkflowSpec:
         inline: True to send documents as base64 inside the body instead of uploading them.
         documents: the documents, in the order they were added.
         workflow: the request model, with documents not yet bound to ids or bytes.
+        expires_on_given: False when the expiry date is the default (today + 30 days);
+            :meth:`fingerprint` then leaves it out.
 
     ``repr()`` stays short (no signer details, never a secret answer).
     """
