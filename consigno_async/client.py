@@ -31,6 +31,7 @@ import orjson
 from ._http import Call, Hook, HttpCore, quote_id
 from ._logging import Redactor, logger
 from .auth import TokenManager
+from .builder import WorkflowBuilder
 from .decoding import decode_payload
 from .downloads import DownloadedFile, resolve_destination, save_stream
 from .enums import PdfaPolicy, WorkflowStatus
@@ -48,7 +49,6 @@ from .retry import RequestKind, RetryPolicy
 from .uploads import DocumentSource, UploadSource, open_source, upload_data
 
 if TYPE_CHECKING:
-    from .builder import WorkflowBuilder
     from .spec import WorkflowSpec
 
 __all__ = ["ConsignoClient"]
@@ -318,8 +318,6 @@ class ConsignoClient:
         concurrency bound. If the call fails or is cancelled, the error (or cancellation)
         carries a note listing the documents already uploaded, and the same is logged.
         """
-        from .builder import WorkflowBuilder
-
         spec = workflow.build() if isinstance(workflow, WorkflowBuilder) else workflow
         if spec.inline:
             return await self.create_workflow(spec, launch=True)
