@@ -392,6 +392,10 @@ class ConsignoClient:
                 # "document already used": only an earlier attempt of ours can have used it.
                 if last is None or exc.code != _DOCUMENT_ALREADY_USED:
                     raise
+                found = await self.reconcile_workflow(spec, document_ids=document_ids, since=since)
+                if found is None:
+                    raise
+                return found
             found = await self.reconcile_workflow(spec, document_ids=document_ids, since=since)
             if found is not None:
                 _log.info("create_workflow(%r): found the workflow %s", spec.name, found.id)
