@@ -249,3 +249,45 @@ async def test_repr_shows_no_secret(consigno_emulator: Emulator) -> None:
     assert held[0] not in text
     assert consigno_emulator.credentials.password not in text
     assert request_count(await consigno_emulator.stats(), "POST /api/v1/auth/login") == 1
+
+
+async def test_document_already_used_after_a_lost_answer_is_reconciled() -> None:
+    # The service created the workflow only after the client's first search (a slow commit):
+    # the resend meets "document already used", and a second search finds it. The emulator
+    # commits before it drops, so aioresponses stages this one.
+    base = "http://consigno.test/api/v1"
+    doc_id = "abcdefabcdefabcdefabcdef"
+    created = {
+        "id": "0123456789abcdef01234567",
+        "name": "NDA",
+        "status": 1,
+        "createdOn": "2030-01-01T00:00:00.000Z",
+        "documents": [{"documentId": doc_id}],
+    }
+    page = "{base}/workflows?nbItems=100&offset=0&sortDir=desc&sortField=createdOn"
+    envelope = {"msg": "OK", "parameters": {}}
+    with mocked_http() as http:
+        http.post(f"{base}/auth/login", headers={"X-Auth-Token": "tok-abc"}, payload={})
+        http.post(f"{base}/workflows", exception=aiohttp.ServerDisconnectedError())
+        http.get(
+            page.format(base=base),
+            payload={
+                **envelope,
+                "response": {"count": 0, "total": 0, "offset": 0, "workflows": []},
+            },
+        )
+        http.post(
+            f"{base}/workflows",
+            status=409,
+            payload={"code": "4090", "msg": "[4090 - DOCUMENT_ALREADY_USED] used"},
+        )
+        http.get(
+            page.format(base=base),
+            payload={
+                **envelope,
+                "response": {"count": 1, "total": 1, "offset": 0, "workflows": [created]},
+            },
+        )
+        async with ConsignoClient(base, username="u", password="p") as client:
+            wf = await client.create_workflow(spec(), document_ids={"nda.pdf": doc_id})
+    assert wf.id == created["id"]
