@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiohttp
 import orjson
 
+from ._client_extras import ClientExtras
 from ._http import Call, Hook, HttpCore, quote_id
 from ._logging import Redactor, logger
 from .auth import TokenManager
@@ -80,7 +81,7 @@ def _check_id(value: str, what: str = "workflow id") -> str:
     return quote_id(value)
 
 
-class ConsignoClient:
+class ConsignoClient(ClientExtras):
     """
     The asyncio client. Use it as an async context manager (or call :meth:`aclose`).
 
