@@ -5,6 +5,8 @@ Every exception consigno_async raises, in one tree.
 
     ConsignoError
     ├── WorkflowValidationError (also ValueError)  the builder refused a workflow; .violations
+    ├── InvalidArgumentError (also ValueError)     an argument with a wrong value
+    │   └── InvalidArgumentTypeError (also TypeError)  an argument of a wrong type
     ├── DocumentError (also ValueError)            a document source that cannot be sent
     ├── StreamConsumedError                        a one-shot stream cannot be resent on retry
     ├── ClientStateError (also RuntimeError)       a closed (or never opened) client was used
@@ -27,6 +29,11 @@ Exceptions that stand for bad input also subclass :class:`ValueError`, and trans
 failures subclass the matching builtins, so ``except ValueError`` or
 ``except TimeoutError`` in existing code keeps working.
 
+A bad argument to a public method raises :class:`InvalidArgumentError` (a ``ValueError``)
+when its value is wrong, and its subclass :class:`InvalidArgumentTypeError` (also a
+``TypeError``) when its type is wrong. ``except InvalidArgumentError`` catches both;
+``except TypeError`` catches only wrong types, ``except ValueError`` catches both.
+
 No exception message or repr carries a token, password, client secret or secret answer.
 """
 
@@ -48,6 +55,8 @@ __all__ = [
     "ConnectError",
     "ConsignoError",
     "DocumentError",
+    "InvalidArgumentError",
+    "InvalidArgumentTypeError",
     "InvalidWebhookError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -109,6 +118,27 @@ class WorkflowValidationError(ConsignoError, ValueError):
     def codes(self) -> frozenset[str]:
         """The set of violation codes, handy in tests: ``"no_signer" in exc.codes``."""
         return frozenset(v.code for v in self.violations)
+
+
+class InvalidArgumentError(ConsignoError, ValueError):
+    """
+    An argument given to a public method has a wrong value (e.g. a negative count, an
+    unknown option). Wrong *types* raise the subclass :class:`InvalidArgumentTypeError`.
+    The message names the argument; it never quotes a secret::
+
+        try:
+            builder.signer("bob", first_name=42)
+        except InvalidArgumentError as exc:  # also a TypeError here
+            print(exc)  # first_name= takes a string, not int
+    """
+
+
+class InvalidArgumentTypeError(InvalidArgumentError, TypeError):
+    """
+    An argument given to a public method has a wrong type, e.g. ``first_name=42``.
+    It is an :class:`InvalidArgumentError` (so a ``ValueError`` too) and a ``TypeError``,
+    so both ``except InvalidArgumentError`` and ``except TypeError`` catch it.
+    """
 
 
 class DocumentError(ConsignoError, ValueError):
