@@ -29,6 +29,7 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from ._fast_structure import fast_structure_fn
 from .enums import ActionStatus, WorkflowStatus
 from .errors import ResponseFormatError
 
@@ -320,27 +321,64 @@ def _make_converter() -> cattrs.Converter:
 
     conv.register_structure_hook_factory(_is_optional, optional_hook)
     conv.register_structure_hook_factory(_is_tuple, tuple_hook)
-    for cls in (DocumentMetadata, WorkflowDocument, ActionSigner, Action, Workflow, WorkflowPage):
+    # Nested classes first, and the Workflow hook (which keeps the raw JSON) registered before
+    # WorkflowPage's code is generated, so that the workflows of a page keep theirs too.
+    slow: dict[type, Any] = {}
+    for cls in _MODELS:
         renames: dict[str, Any] = {
             a.name: override(rename=_wire(a.name)) for a in attrs.fields(cls) if a.init
         }
-        conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **renames))
+        structure_fn: Any = make_dict_structure_fn(cls, conv, **renames)
+        if cls is Workflow:
+            structure_fn = _keeping_raw(structure_fn)
+        conv.register_structure_hook(cls, structure_fn)
+        slow[cls] = structure_fn
         omit: dict[str, Any] = {
             a.name: override(omit=True) for a in attrs.fields(cls) if not a.init
         }
         conv.register_unstructure_hook(
             cls, make_dict_unstructure_fn(cls, conv, **{**renames, **omit})
         )
-    structure_workflow = conv.get_structure_hook(Workflow)
+    # Then the fast paths (see _fast_structure): the slow hooks above stay what they defer to.
+    fast: dict[type, Any] = {}
+    for cls in _MODELS:
+        fast[cls] = fast_structure_fn(
+            cls,
+            slow[cls],
+            wire_names={a.name: _wire(a.name) for a in attrs.fields(cls) if a.init},
+            direct={dt.datetime: _datetime_from_wire, dt.date: _date_from_wire},
+            nested=fast,
+            after=_set_raw if cls is Workflow else None,
+        )
+        conv.register_structure_hook(cls, fast[cls])
+    _FAST_HOOKS.update(fast)
+    return conv
 
+
+def _keeping_raw(structure_workflow: Any) -> Any:
     def workflow_hook(value: Any, cls: Any) -> Workflow:
         workflow: Workflow = structure_workflow(value, cls)
-        # Keep the JSON the workflow was read from (unknown members included) for to_dict().
-        object.__setattr__(workflow, "_raw", _without_secret_answers(value))
+        _set_raw(workflow, value)
         return workflow
 
-    conv.register_structure_hook(Workflow, workflow_hook)
-    return conv
+    return workflow_hook
+
+
+def _set_raw(workflow: Workflow, value: dict[str, Any]) -> None:
+    # Keep the JSON the workflow was read from (unknown members included) for to_dict().
+    object.__setattr__(workflow, "_raw", _without_secret_answers(value))
+
+
+_MODELS: tuple[type, ...] = (
+    DocumentMetadata,
+    WorkflowDocument,
+    ActionSigner,
+    Action,
+    Workflow,
+    WorkflowPage,
+)
+#: The converter's hooks for the models, looked up without cattrs' dispatch by structure().
+_FAST_HOOKS: dict[type, Any] = {}
 
 
 def _enum_value(member: enum.Enum) -> Any:
@@ -350,10 +388,14 @@ def _enum_value(member: enum.Enum) -> Any:
 def _without_secret_answers(value: dict[str, Any]) -> dict[str, Any]:
     # The service is not supposed to echo secret answers; if it ever does, they are not kept.
     actions = value.get("actions")
-    if not isinstance(actions, list) or not any(
-        isinstance(a, dict) and isinstance(a.get("signer"), dict) and "secretAnswer" in a["signer"]
-        for a in actions
-    ):
+    if not isinstance(actions, list):
+        return value
+    for a in actions:
+        if isinstance(a, dict):
+            signer = a.get("signer")
+            if isinstance(signer, dict) and "secretAnswer" in signer:
+                break
+    else:
         return value
     cleaned = []
     for action in actions:
@@ -384,6 +426,10 @@ def structure(data: Any, cls: type[_T], *, status: int | None = None) -> _T:
     :class:`~consigno_async.errors.ResponseFormatError` (the response has the wrong shape).
     """
     try:
+        hook = _FAST_HOOKS.get(cls)
+        if hook is not None:
+            result: _T = hook(data, cls)
+            return result
         return converter.structure(data, cls)
     except (cattrs.BaseValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ResponseFormatError(
