@@ -3,10 +3,11 @@ The fluent :class:`WorkflowBuilder`: say who signs what, where, and how they pro
 are; :meth:`~WorkflowBuilder.build` checks every rule of the service at once, before any
 network call, and returns a frozen :class:`~consigno_async.WorkflowSpec`.
 
-Methods record what they are given and return the builder. They raise :class:`TypeError` at
-once for a value of the wrong type (a number where a name is expected), but never for a
-wrong *value*: those are all reported together by ``build()`` in one
-:class:`~consigno_async.WorkflowValidationError`.
+Methods record what they are given and return the builder. They raise
+:class:`~consigno_async.InvalidArgumentTypeError` (a :class:`TypeError` and a
+:class:`~consigno_async.ConsignoError`) at once for a value of the wrong type (a number where
+a name is expected), but never for a wrong *value*: those are all reported together by
+``build()`` in one :class:`~consigno_async.WorkflowValidationError`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from .draft import (
     ZoneDraft,
 )
 from .enums import Amr, Language, Mode, PdfaPolicy, SignerType
-from .errors import DocumentError, Violation, WorkflowValidationError
+from .errors import (
+    DocumentError,
+    InvalidArgumentTypeError,
+    Violation,
+    WorkflowValidationError,
+)
 from .model import DEFAULT_ZONE_HEIGHT, DEFAULT_ZONE_WIDTH
 from .pdfinfo import PdfInfo, inspect_pdf
 from .rules import check
@@ -38,13 +44,13 @@ def _text(name: str, value: object, *, optional: bool = True) -> Any:
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise TypeError(f"{name}= takes a string, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name}= takes a string, not {type(value).__name__}")
     return value
 
 
 def _number(name: str, value: object) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name}= takes a number, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name}= takes a number, not {type(value).__name__}")
     return value
 
 
@@ -52,24 +58,52 @@ def _whole(name: str, value: object, *, optional: bool = False) -> Any:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}= takes an int, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name}= takes an int, not {type(value).__name__}")
     return value
 
 
 def _flag(name: str, value: object) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{name}= takes True or False, not {type(value).__name__}")
+        raise InvalidArgumentTypeError(f"{name}= takes True or False, not {type(value).__name__}")
     return value
 
 
 def _amrs(value: object) -> tuple[Any, ...]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise TypeError("amr= takes a list of Amr values, e.g. [Amr.LINK, Amr.SMS]")
+        raise InvalidArgumentTypeError("amr= takes a list of Amr values, e.g. [Amr.LINK, Amr.SMS]")
     items = tuple(value)
     for item in items:
         if not isinstance(item, str):
-            raise TypeError(f"amr= items are Amr values, not {type(item).__name__}")
+            raise InvalidArgumentTypeError(f"amr= items are Amr values, not {type(item).__name__}")
     return items
+
+
+# Enum-like arguments kept as given: an unknown value is a violation reported by build().
+_AS_GIVEN = frozenset({"lang", "type", "mode"})
+_SIGNER_REQUIRED = frozenset({"key", "first_name", "last_name", "email"})
+_PLACEHOLDER_REQUIRED = frozenset({"key", "role"})
+_CONTACT_REQUIRED = frozenset({"first_name", "last_name", "email"})
+
+
+def _checked(arguments: dict[str, Any], required: frozenset[str]) -> dict[str, Any]:
+    """
+    The keyword arguments of a person method (``locals()`` taken first thing, ``self``
+    dropped), each type-checked by its name: ``amr``, ``step``, enum-like values, and text
+    (``required`` ones may not be None). One place for signers, placeholders and contacts.
+    """
+    fields: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name == "self":
+            continue
+        if name == "amr":
+            fields[name] = _amrs(value)
+        elif name == "step":
+            fields[name] = _whole(name, value, optional=True)
+        elif name in _AS_GIVEN:
+            fields[name] = value
+        else:
+            fields[name] = _text(name, value, optional=name not in required)
+    return fields
 
 
 def _default_file_name(source: object) -> str | None:
@@ -80,7 +114,7 @@ def _default_file_name(source: object) -> str | None:
     if hasattr(source, "read") or hasattr(source, "__aiter__"):
         name = getattr(source, "name", None)  # an open file's path (an int for a raw fd)
         return (os.path.basename(name) or None) if isinstance(name, str) else None
-    raise TypeError(
+    raise InvalidArgumentTypeError(
         "a document is a path, bytes, a binary file or an async iterable of bytes, "
         f"not {type(source).__name__}"
     )
@@ -202,27 +236,7 @@ class WorkflowBuilder:
         (``mode=Mode.EMBEDDED``) needs ``return_url=`` and a step of its own. A
         ``certifio`` signer needs ``subject_dn=``.
         """
-        self._draft.signers.append(
-            SignerDraft(
-                key=_text("key", key, optional=False),
-                first_name=_text("first_name", first_name, optional=False),
-                last_name=_text("last_name", last_name, optional=False),
-                email=_text("email", email, optional=False),
-                phone=_text("phone", phone),
-                amr=_amrs(amr),
-                lang=lang,
-                type=type,
-                mode=mode,
-                return_url=_text("return_url", return_url),
-                client_user_id=_text("client_user_id", client_user_id),
-                step=_whole("step", step, optional=True),
-                secret_question=_text("secret_question", secret_question),
-                secret_answer=_text("secret_answer", secret_answer),
-                subject_dn=_text("subject_dn", subject_dn),
-                role=_text("role", role),
-                zone_label=_text("zone_label", zone_label),
-            )
-        )
+        self._draft.signers.append(SignerDraft(**_checked(locals(), _SIGNER_REQUIRED)))
         return self
 
     def placeholder(
@@ -238,16 +252,8 @@ class WorkflowBuilder:
         Add a signer not known yet, by ``role`` (e.g. ``"Employee"``); the workflow owner
         names the person in the service's workspace. Zones can already be assigned to it.
         """
-        self._draft.signers.append(
-            SignerDraft(
-                key=_text("key", key, optional=False),
-                placeholder=True,
-                role=_text("role", role, optional=False),
-                step=_whole("step", step, optional=True),
-                type=type,
-                zone_label=_text("zone_label", zone_label),
-            )
-        )
+        fields = _checked(locals(), _PLACEHOLDER_REQUIRED)
+        self._draft.signers.append(SignerDraft(placeholder=True, **fields))
         return self
 
     def parallel(self, enabled: bool = True) -> Self:
@@ -342,18 +348,7 @@ class WorkflowBuilder:
         secret_answer: str | None = None,
     ) -> Self:
         """Notify a person when the workflow completes (same AMR rules as signers)."""
-        self._draft.contacts.append(
-            ContactDraft(
-                first_name=_text("first_name", first_name, optional=False),
-                last_name=_text("last_name", last_name, optional=False),
-                email=_text("email", email, optional=False),
-                phone=_text("phone", phone),
-                amr=_amrs(amr),
-                lang=lang,
-                secret_question=_text("secret_question", secret_question),
-                secret_answer=_text("secret_answer", secret_answer),
-            )
-        )
+        self._draft.contacts.append(ContactDraft(**_checked(locals(), _CONTACT_REQUIRED)))
         return self
 
     def webhook(self, url: str, *, insecure: bool = False) -> Self:
@@ -390,7 +385,7 @@ class WorkflowBuilder:
                 )
                 return self
         if not isinstance(date, dt.date):
-            raise TypeError(f"expires_on() takes a date, not {type(date).__name__}")
+            raise InvalidArgumentTypeError(f"expires_on() takes a date, not {type(date).__name__}")
         self._bad_expiry = None
         self._draft.expires_on = date
         return self

@@ -15,8 +15,11 @@ from pdfs import ANCHOR_PDF, NOT_PDF, TWO_SIZES_PDF
 
 from consigno_async import (
     Amr,
+    ConsignoError,
     DocumentError,
     DocumentSpec,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     Language,
     Mode,
     PdfaPolicy,
@@ -589,9 +592,30 @@ def test_spec_is_frozen_and_short_repr() -> None:
     ],
 )
 def test_wrong_types_raise_type_error_at_once(call: Callable[[Any], Any], message: str) -> None:
-    """A value of the wrong type is a programming error: TypeError right away."""
-    with pytest.raises(TypeError, match=message):
+    """A value of the wrong type is a programming error: a typed error right away."""
+    with pytest.raises(InvalidArgumentTypeError, match=message) as caught:
         call(WorkflowBuilder("T"))
+    assert isinstance(caught.value, TypeError)
+    assert isinstance(caught.value, InvalidArgumentError)
+    assert isinstance(caught.value, ConsignoError)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda b: b.placeholder("p", role=None),
+        lambda b: b.placeholder("p", role="Employee", step="2"),
+        lambda b: b.notify(first_name="A", last_name="B", email=None),
+        lambda b: b.notify(first_name="A", last_name="B", email="a@b.co", amr=[1]),
+    ],
+)
+def test_placeholders_and_contacts_check_types_like_signers(call: Callable[[Any], Any]) -> None:
+    """The person methods share one type check, so each refuses wrong types the same way."""
+    builder = WorkflowBuilder("T")
+    with pytest.raises(InvalidArgumentTypeError):
+        call(builder)
+    assert not builder._draft.signers
+    assert not builder._draft.contacts
 
 
 def test_builder_example_from_readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

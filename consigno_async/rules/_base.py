@@ -28,6 +28,7 @@ __all__ = [
     "enum_violation",
     "finite",
     "known",
+    "one",
 ]
 
 SECOND_FACTORS = frozenset({Amr.SMS, Amr.CALL, Amr.SECRET})
@@ -79,6 +80,11 @@ class Context:
     def document_of(self, zone: ZoneDraft) -> str | None:
         """The zone's document key; ``document=`` may be left out when there is only one."""
         return zone.document if zone.document is not None else self.only_document
+
+
+def one(code: str, path: str, message: str) -> Found:
+    """A rule's answer when it finds exactly one problem: ``return one(code, path, message)``."""
+    return (Violation(code, path, message),)
 
 
 def known(value: object, enum_type: Any) -> bool:

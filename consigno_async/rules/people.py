@@ -24,6 +24,7 @@ from ._base import (
     blank,
     enum_violation,
     known,
+    one,
 )
 
 
@@ -64,12 +65,10 @@ def rule_missing_link_amr(person: Person, ctx: Context) -> Found:
     """``link`` is always among the AMRs."""
     if Amr.LINK in person.amr:
         return NONE
-    return (
-        Violation(
-            "missing_link_amr",
-            f"{person.path}.amr",
-            "the link AMR is always required: add Amr.LINK to amr=",
-        ),
+    return one(
+        "missing_link_amr",
+        f"{person.path}.amr",
+        "the link AMR is always required: add Amr.LINK to amr=",
     )
 
 
@@ -77,14 +76,12 @@ def rule_second_factor_required(person: Person, ctx: Context) -> Found:
     """A second factor (sms, call or secret) unless the builder has ``second_factor=False``."""
     if not ctx.draft.second_factor or not SECOND_FACTORS.isdisjoint(person.amr):
         return NONE
-    return (
-        Violation(
-            "second_factor_required",
-            f"{person.path}.amr",
-            "a second factor is required: add Amr.SMS or Amr.CALL (with phone=) or "
-            "Amr.SECRET (with secret_question= and secret_answer=); if your organisation "
-            "turned it off, use WorkflowBuilder(..., second_factor=False)",
-        ),
+    return one(
+        "second_factor_required",
+        f"{person.path}.amr",
+        "a second factor is required: add Amr.SMS or Amr.CALL (with phone=) or "
+        "Amr.SECRET (with secret_question= and secret_answer=); if your organisation "
+        "turned it off, use WorkflowBuilder(..., second_factor=False)",
     )
 
 
@@ -105,13 +102,11 @@ def rule_phone(person: Person, ctx: Context) -> Found:
     needs = [str(amr) for amr in PHONE_AMRS if amr in person.amr]
     if not needs:
         return NONE
-    return (
-        Violation(
-            "phone_required",
-            f"{person.path}.phone",
-            f"the {' and '.join(needs)} AMR needs a phone number: "
-            "add phone= in E.164 form, e.g. '+15145550100'",
-        ),
+    return one(
+        "phone_required",
+        f"{person.path}.phone",
+        f"the {' and '.join(needs)} AMR needs a phone number: "
+        "add phone= in E.164 form, e.g. '+15145550100'",
     )
 
 
@@ -129,13 +124,11 @@ def rule_secret_incomplete(person: Person, ctx: Context) -> Found:
     ]
     if not missing:
         return NONE
-    return (
-        Violation(
-            "secret_incomplete",
-            f"{person.path}.{missing[0]}",
-            "the secret AMR needs both secret_question= and secret_answer=: "
-            f"add {' and '.join(m + '=' for m in missing)}",
-        ),
+    return one(
+        "secret_incomplete",
+        f"{person.path}.{missing[0]}",
+        "the secret AMR needs both secret_question= and secret_answer=: "
+        f"add {' and '.join(m + '=' for m in missing)}",
     )
 
 
@@ -143,12 +136,10 @@ def rule_invalid_email(person: Person, ctx: Context) -> Found:
     """E-mail addresses look like ``name@domain.tld``."""
     if EMAIL.fullmatch(person.email or ""):
         return NONE
-    return (
-        Violation(
-            "invalid_email",
-            f"{person.path}.email",
-            f"{person.email!r} is not an e-mail address: write it as name@example.com",
-        ),
+    return one(
+        "invalid_email",
+        f"{person.path}.email",
+        f"{person.email!r} is not an e-mail address: write it as name@example.com",
     )
 
 
@@ -160,13 +151,10 @@ def rule_duplicate_signer_key(signer: SignerDraft, ctx: Context) -> Found:
     if signer.key not in ctx.seen_signers:
         ctx.seen_signers.add(signer.key)
         return NONE
-    return (
-        Violation(
-            "duplicate_key",
-            signer.path,
-            f"the key {signer.key!r} is already used by another signer: "
-            "give each signer its own key",
-        ),
+    return one(
+        "duplicate_key",
+        signer.path,
+        f"the key {signer.key!r} is already used by another signer: give each signer its own key",
     )
 
 
@@ -174,12 +162,10 @@ def rule_step(signer: SignerDraft, ctx: Context) -> Found:
     """A step given with ``step=`` is a whole number from 1 up."""
     if signer.step is None or valid_step(signer.step):
         return NONE
-    return (
-        Violation(
-            "invalid_value",
-            f"{signer.path}.step",
-            f"step={signer.step!r} is not valid: steps are whole numbers from 1 up",
-        ),
+    return one(
+        "invalid_value",
+        f"{signer.path}.step",
+        f"step={signer.step!r} is not valid: steps are whole numbers from 1 up",
     )
 
 
@@ -203,13 +189,11 @@ def rule_secret_amr_embedded(signer: SignerDraft, ctx: Context) -> Found:
     """An embedded signer cannot use the secret AMR."""
     if signer.mode != Mode.EMBEDDED or Amr.SECRET not in signer.amr:
         return NONE
-    return (
-        Violation(
-            "secret_amr_embedded",
-            f"{signer.path}.amr",
-            "an embedded signer cannot use the secret AMR: use Amr.SMS or Amr.CALL, "
-            "or make the signer remote",
-        ),
+    return one(
+        "secret_amr_embedded",
+        f"{signer.path}.amr",
+        "an embedded signer cannot use the secret AMR: use Amr.SMS or Amr.CALL, "
+        "or make the signer remote",
     )
 
 
@@ -217,13 +201,11 @@ def rule_return_url_required(signer: SignerDraft, ctx: Context) -> Found:
     """An embedded signer needs a return URL."""
     if signer.mode != Mode.EMBEDDED or signer.return_url:
         return NONE
-    return (
-        Violation(
-            "return_url_required",
-            f"{signer.path}.return_url",
-            "an embedded signer needs return_url= (where the service sends the signer, "
-            "with ?status=, after signing)",
-        ),
+    return one(
+        "return_url_required",
+        f"{signer.path}.return_url",
+        "an embedded signer needs return_url= (where the service sends the signer, "
+        "with ?status=, after signing)",
     )
 
 
@@ -231,12 +213,10 @@ def rule_signer_return_url(signer: SignerDraft, ctx: Context) -> Found:
     """A signer's return URL, when given, is an absolute http(s) URL."""
     if not bad_url(signer.return_url):
         return NONE
-    return (
-        Violation(
-            "invalid_url",
-            f"{signer.path}.return_url",
-            f"{signer.return_url!r} is not a valid URL: {URL_HINT}",
-        ),
+    return one(
+        "invalid_url",
+        f"{signer.path}.return_url",
+        f"{signer.return_url!r} is not a valid URL: {URL_HINT}",
     )
 
 
@@ -244,12 +224,10 @@ def rule_subject_dn_required(signer: SignerDraft, ctx: Context) -> Found:
     """A certifio signer needs a subject DN."""
     if signer.type != SignerType.CERTIFIO or signer.subject_dn:
         return NONE
-    return (
-        Violation(
-            "subject_dn_required",
-            f"{signer.path}.subject_dn",
-            "a certifio signer needs subject_dn= (the subject DN of the signer's certificate)",
-        ),
+    return one(
+        "subject_dn_required",
+        f"{signer.path}.subject_dn",
+        "a certifio signer needs subject_dn= (the subject DN of the signer's certificate)",
     )
 
 
@@ -257,11 +235,9 @@ def rule_signer_without_zone(signer: SignerDraft, ctx: Context) -> Found:
     """When launching, every known signer has at least one field or anchor."""
     if not ctx.draft.launch or signer.key in ctx.zoned_signers:
         return NONE
-    return (
-        Violation(
-            "signer_without_zone",
-            signer.path,
-            f"the signer has nowhere to sign: add .field({signer.key!r}, ...) or "
-            f".anchor({signer.key!r}, ...), or build(launch=False) to place zones later",
-        ),
+    return one(
+        "signer_without_zone",
+        signer.path,
+        f"the signer has nowhere to sign: add .field({signer.key!r}, ...) or "
+        f".anchor({signer.key!r}, ...), or build(launch=False) to place zones later",
     )

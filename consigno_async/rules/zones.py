@@ -13,6 +13,7 @@ from ._base import (
     Context,
     Found,
     finite,
+    one,
 )
 
 
@@ -100,13 +101,11 @@ def rule_anchor_tag(zone: ZoneDraft, ctx: Context) -> Found:
         )
     if not zone.tag.isalnum():
         return NONE
-    return (
-        Violation(
-            "anchor_tag_is_word",
-            f"{zone.path}.tag",
-            f"{zone.tag!r} could match an ordinary word of the document: use a tag unlike any "
-            "word, in brackets or braces, e.g. '{{" + zone.tag + "}}'",
-        ),
+    return one(
+        "anchor_tag_is_word",
+        f"{zone.path}.tag",
+        f"{zone.tag!r} could match an ordinary word of the document: use a tag unlike any "
+        "word, in brackets or braces, e.g. '{{" + zone.tag + "}}'",
     )
 
 
@@ -118,13 +117,11 @@ def rule_duplicate_anchor_tag(zone: ZoneDraft, ctx: Context) -> Found:
     if identity not in ctx.seen_tags:
         ctx.seen_tags.add(identity)
         return NONE
-    return (
-        Violation(
-            "duplicate_anchor_tag",
-            zone.path,
-            "another anchor of this document already uses this tag: give each anchor "
-            "its own tag, e.g. '{{sig-<signer>}}'",
-        ),
+    return one(
+        "duplicate_anchor_tag",
+        zone.path,
+        "another anchor of this document already uses this tag: give each anchor "
+        "its own tag, e.g. '{{sig-<signer>}}'",
     )
 
 
@@ -134,13 +131,11 @@ def rule_page_out_of_range(zone: ZoneDraft, ctx: Context) -> Found:
     if info is None or zone.page is None or zone.page <= len(info.pages):
         return NONE
     count = len(info.pages)
-    return (
-        Violation(
-            "page_out_of_range",
-            f"{zone.path}.page",
-            f"page={zone.page} but the document has {count} "
-            f"page{'s' if count > 1 else ''}: use a page from 1 to {count}",
-        ),
+    return one(
+        "page_out_of_range",
+        f"{zone.path}.page",
+        f"page={zone.page} but the document has {count} "
+        f"page{'s' if count > 1 else ''}: use a page from 1 to {count}",
     )
 
 
@@ -158,14 +153,12 @@ def rule_field_out_of_page(zone: ZoneDraft, ctx: Context) -> Found:
         return NONE
     if not (finite(zone.x, zone.y) and finite(zone.width, zone.height)):
         return NONE  # reported as invalid_geometry
-    return (
-        Violation(
-            "field_out_of_page",
-            zone.path,
-            f"the zone ({zone.x:g}, {zone.y:g}) to ({right:g}, {bottom:g}) goes past page "
-            f"{number}, which is {page.width:g} x {page.height:g} units: keep "
-            f"x + width <= {page.width:g} and y + height <= {page.height:g} (origin top-left)",
-        ),
+    return one(
+        "field_out_of_page",
+        zone.path,
+        f"the zone ({zone.x:g}, {zone.y:g}) to ({right:g}, {bottom:g}) goes past page "
+        f"{number}, which is {page.width:g} x {page.height:g} units: keep "
+        f"x + width <= {page.width:g} and y + height <= {page.height:g} (origin top-left)",
     )
 
 
@@ -190,11 +183,9 @@ def rule_anchor_not_found(zone: ZoneDraft, ctx: Context) -> Found:
         if tag in squeezed:
             return NONE
     where = f"on page {zone.page}" if zone.page is not None else "in its text"
-    return (
-        Violation(
-            "anchor_not_found",
-            zone.path,
-            f"the tag is not found {where}: put the tag in the document, fix the tag, or "
-            "pass skip_if_not_found=True",
-        ),
+    return one(
+        "anchor_not_found",
+        zone.path,
+        f"the tag is not found {where}: put the tag in the document, fix the tag, or "
+        "pass skip_if_not_found=True",
     )
