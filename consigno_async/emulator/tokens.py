@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -27,6 +27,10 @@ __all__ = ["Credentials", "Session", "TokenService"]
 IDLE_SECONDS = 1800
 LIFETIME_SECONDS = 12 * 3600
 ROTATION_GRACE_SECONDS = 30.0
+
+#: Called with every token any emulator in this process issues (login or rotation). Empty by
+#: default; the test suite registers here to check that no token ever reaches a log line.
+TOKEN_OBSERVERS: list[Callable[[str], None]] = []
 
 
 @attrs.frozen
@@ -150,6 +154,8 @@ class TokenService:
         session = Session(jti, user, tenant, login_as, pv, now, now)
         self.sessions[token] = session
         self.stats.counters["tokens_issued"] += 1
+        for observer in TOKEN_OBSERVERS:
+            observer(token)
         return token, session
 
     # -- checking ----------------------------------------------------------------------------
