@@ -26,6 +26,7 @@ never part of a repr, a log line or an exception.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -125,9 +126,12 @@ class TokenManager:
         "_attempts",
         "_claims",
         "_clock",
+        "_expiry_threshold",
         "_failure",
         "_failure_attempt",
         "_generation",
+        "_held",
+        "_idle_threshold",
         "_last_used",
         "_lock",
         "_margin",
@@ -144,6 +148,9 @@ class TokenManager:
         margin: float = DEFAULT_MARGIN,
     ) -> None:
         self._token: str | None = None
+        self._held: tuple[str, int] | None = None
+        self._idle_threshold = 0.0
+        self._expiry_threshold = math.inf
         self._claims = TokenClaims.unknown()
         self._generation = 0
         self._last_used = 0.0
@@ -174,14 +181,18 @@ class TokenManager:
 
     def current(self) -> tuple[str, int] | None:
         """The token and its generation if it can be used now, else None (log in first)."""
-        token = self._token
-        if token is None or self.is_stale():
+        # is_stale(), with the thresholds computed when the token was installed (every call
+        # comes through here).
+        held = self._held
+        if held is None or self._clock() - self._last_used >= self._idle_threshold:
             return None
-        return token, self._generation
+        if self._wall() >= self._expiry_threshold:
+            return None
+        return held
 
     def peek(self) -> tuple[str, int] | None:
         """The token and its generation even if stale (for logout and verify), or None."""
-        return None if self._token is None else (self._token, self._generation)
+        return self._held
 
     def is_stale(self) -> bool:
         """True when the idle limit or the absolute expiry is within the safety margin."""
@@ -273,6 +284,7 @@ class TokenManager:
         """Drop the token (logout, close, before a new login)."""
         if self._token is not None:
             self._token = None
+            self._held = None
             self._claims = TokenClaims.unknown()
             self._generation += 1
 
@@ -282,9 +294,15 @@ class TokenManager:
 
     def _install(self, token: str, used_at: float) -> None:
         self._token = token
-        self._claims = decode_claims(token)
+        claims = self._claims = decode_claims(token)
         self._generation += 1
+        self._held = (token, self._generation)
         self._last_used = used_at
+        # The same arithmetic as is_stale(), done once per token.
+        margin = min(self._margin, claims.idle_limit / 4)
+        self._idle_threshold = claims.idle_limit - margin
+        expires_at = claims.expires_at
+        self._expiry_threshold = math.inf if expires_at is None else expires_at - margin
 
     def __repr__(self) -> str:
         state = "no token" if self._token is None else f"token «redacted» gen {self._generation}"

@@ -29,7 +29,7 @@ import aiohttp
 import orjson
 
 from ._client_extras import ClientExtras
-from ._http import Call, Hook, HttpCore, quote_id
+from ._http import Call, Hook, HttpCore
 from ._logging import Redactor, logger
 from .auth import TokenManager
 from .builder import WorkflowBuilder
@@ -78,7 +78,8 @@ def _check_id(value: str, what: str = "workflow id") -> str:
             f"invalid {what}: expected 24 lowercase hexadecimal characters "
             f"(got {len(value)} characters)"
         )
-    return quote_id(value)
+    # Validated as 24 lowercase hex digits, the id is already quoted: quote_id(value) == value.
+    return value
 
 
 class ConsignoClient(ClientExtras):
@@ -558,7 +559,20 @@ async def _json_payload(resp: aiohttp.ClientResponse) -> Any:
 
 
 async def _workflow(resp: aiohttp.ClientResponse) -> Workflow:
-    return structure(await _json_payload(resp), Workflow, status=resp.status)
+    body = await resp.read()
+    # The usual answer, read in one pass; anything else takes decode_payload's careful path
+    # (and its error messages).
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if type(data) is dict and "response" in data:
+        payload = data["response"]
+    else:
+        payload = decode_payload(
+            body, status=resp.status, content_type=resp.headers.get("Content-Type")
+        )
+    return structure(payload, Workflow, status=resp.status)
 
 
 async def _drain_true(resp: aiohttp.ClientResponse) -> bool:
