@@ -97,9 +97,17 @@ class RetryEvent:
 Hook = Callable[[Any], Awaitable[None] | None]
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, repr=False)
 class Call:
-    """One logical request: what to send and how safe it is to resend."""
+    """
+    One logical request: what to send and how safe it is to resend.
+
+    Its repr shows the method, path and operation, never the body (a login's JSON holds the
+    password) nor header values (``X-Client-Secret``)::
+
+        >>> Call("POST", "/auth/login", json=b'{"password":"pw"}', headers={"X-Client-Secret": "x"})
+        <Call POST /auth/login json=<17 bytes> headers=['X-Client-Secret']>
+    """
 
     method: str
     path: str
@@ -114,6 +122,20 @@ class Call:
     #: False: use the token held as is (no login, no re-login on 401): verify and logout.
     relogin: bool = True
     headers: Mapping[str, str] | None = None
+
+    def __repr__(self) -> str:
+        parts = [self.method, self.path]
+        if self.operation:
+            parts.append(f"operation={self.operation!r}")
+        if self.json is not None:
+            parts.append(f"json=<{len(self.json)} bytes>")
+        if self.upload is not None:
+            parts.append(f"upload={self.upload.file_name!r}")
+        if self.form_token:
+            parts.append("form_token")
+        if self.headers:
+            parts.append(f"headers={sorted(self.headers)!r}")
+        return f"<Call {' '.join(parts)}>"
 
 
 def quote_id(value: str) -> str:
