@@ -7,14 +7,20 @@ pinned to CPU 0. Both variants share one ``TCPConnector(limit=C)`` per run and s
 bytes and headers:
 
 - ``raw``: ``session.get/post`` + status check + ``orjson.loads`` + the envelope's
-  ``response`` member (what a careful user writes by hand);
+  ``response`` member (what a careful user writes by hand); for create, the body is built
+  from the same spec on every call (``orjson.dumps(spec.to_payload())``), as the client does:
+  same work by hand. ``raw_prebuilt`` (create only, for reference) serializes it once;
 - ``raw_model``: the same, plus ``structure(..., Workflow)`` into the client's attrs model (to
   tell the cost of typed models from the cost of the client's machinery);
 - ``client``: ``ConsignoClient.get_workflow`` / ``create_workflow`` (token management,
   retry loop, hooks check, decoding, structuring into attrs models; for create, also the
   spec's ``to_payload``).
 
-For ``get_workflow`` and ``create_workflow`` at concurrency 1 and 16, the two variants run
+Before timing, ``same_method_url_headers_body`` checks on a traced session (the timed ones
+carry no tracing) that every raw variant sends exactly what the client sends: method, URL,
+all headers and the body bytes.
+
+For ``get_workflow`` and ``create_workflow`` at concurrency 1 and 16, the variants run
 interleaved (raw, client, client, raw, ...) after a warm-up, ``--rounds`` times; the median
 wall-time ratio and the client CPU µs per request (``time.process_time``) are reported, with
 the spread and the server's CPU use (a server near 100 % of its core means the run measured
@@ -136,6 +142,46 @@ async def _run(
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+async def _same_requests(base_url: str) -> dict[str, bool]:
+    """
+    Check that each raw variant sends what the client sends: method, URL, every header and
+    the body bytes, as aiohttp's tracing sees them leave (on a separate, traced session: the
+    timed sessions carry no tracing).
+    """
+    sent: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+    body: list[bytes] = []
+
+    async def on_headers(_s: Any, _c: Any, params: aiohttp.TraceRequestHeadersSentParams) -> None:
+        body.clear()
+        sent.append((params.method, str(params.url), sorted(params.headers.items()), b""))
+
+    async def on_chunk(_s: Any, _c: Any, params: aiohttp.TraceRequestChunkSentParams) -> None:
+        body.append(params.chunk)
+        method, url, headers, _ = sent[-1]
+        sent[-1] = (method, url, headers, b"".join(body))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(on_headers)
+    trace.on_request_chunk_sent.append(on_chunk)
+    same: dict[str, bool] = {}
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        client = ConsignoClient(base_url, username=USER, password=PASSWORD, session=session)
+        async with client:
+            cases = await _cases(base_url, session, client)
+            for operation, variants in cases.items():
+                seen = {}
+                for name, call in variants.items():
+                    sent.clear()
+                    await call()
+                    seen[name] = sent[-1]
+                for name, request in seen.items():
+                    if name != "client":
+                        same[f"{operation}:{name}"] = request == seen["client"]
+    if not all(same.values()):
+        print(f"WARNING: the variants do not send the same requests: {same}", file=sys.stderr)
+    return same
+
+
 async def _overhead(
     base_url: str, server_pid: int, total: int, rounds: int
 ) -> list[dict[str, Any]]:
@@ -166,7 +212,7 @@ async def _cases(
 ) -> dict[str, dict[str, Callable[[], Awaitable[Any]]]]:
     """The two operations, each as a raw call and a client call sending the same bytes."""
     spec = _spec()
-    create_body = orjson.dumps(spec.to_payload())
+    prebuilt_body = orjson.dumps(spec.to_payload())
     workflow = await client.create_workflow(spec)
     held = client._auth.peek()
     assert held is not None
@@ -186,8 +232,19 @@ async def _cases(
                 raise RuntimeError(resp.status)
             return orjson.loads(body)["response"]
 
+    # Same work by hand: the body is built from the spec on every call, as the client does.
     async def raw_create() -> Any:
-        async with session.post(create_url, data=create_body, headers=post_headers) as resp:
+        data = orjson.dumps(spec.to_payload())
+        async with session.post(create_url, data=data, headers=post_headers) as resp:
+            body = await resp.read()
+            if resp.status != 201:
+                raise RuntimeError(resp.status)
+            return orjson.loads(body)["response"]
+
+    # For reference only: the body serialized once, outside the loop (less work than the
+    # client does, so not the baseline of the ratio).
+    async def raw_create_prebuilt() -> Any:
+        async with session.post(create_url, data=prebuilt_body, headers=post_headers) as resp:
             body = await resp.read()
             if resp.status != 201:
                 raise RuntimeError(resp.status)
@@ -201,7 +258,8 @@ async def _cases(
             return structure(orjson.loads(body)["response"], Workflow)
 
     async def raw_create_model() -> Any:
-        async with session.post(create_url, data=create_body, headers=post_headers) as resp:
+        data = orjson.dumps(spec.to_payload())
+        async with session.post(create_url, data=data, headers=post_headers) as resp:
             body = await resp.read()
             if resp.status != 201:
                 raise RuntimeError(resp.status)
@@ -219,6 +277,7 @@ async def _cases(
             "raw": raw_create,
             "raw_model": raw_create_model,
             "client": client_create,
+            "raw_prebuilt": raw_create_prebuilt,
         },
     }
 
@@ -253,6 +312,10 @@ async def _compare(
         return round(med(s[1] for s in samples[name]) / count * 1e6, 1)
 
     wall_ratios = ratios("raw", 0)
+    extra: dict[str, Any] = {}
+    if "raw_prebuilt" in samples:
+        extra["wall_ratio_vs_raw_prebuilt_body"] = round(med(ratios("raw_prebuilt", 0)), 3)
+        extra["raw_prebuilt_body_cpu_us_per_req"] = per_request_us("raw_prebuilt")
     return {
         "requests_per_round": count,
         "wall_ratio_median": round(med(wall_ratios), 3),
@@ -266,6 +329,7 @@ async def _compare(
         "raw_model_cpu_us_per_req": per_request_us("raw_model"),
         "client_cpu_us_per_req": per_request_us("client"),
         "server_cpu_utilisation": round(server_cpu / server_wall, 2),
+        **extra,
     }
 
 
@@ -385,6 +449,7 @@ async def main() -> None:
                 "cpu": _cpu_model(),
                 "pinned": bool(shutil.which("taskset")),
                 "load_average_before": os.getloadavg(),
+                "same_method_url_headers_body": await _same_requests(base_url),
                 "overhead": await _overhead(base_url, server.pid, args.requests, args.rounds),
             }
             if not args.skip_rss:
