@@ -175,6 +175,11 @@ class HttpCore:
         self.on_response = on_response
         self.on_retry = on_retry
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        # Headers of the usual calls for the token last used (aiohttp copies them, so one
+        # dict serves every request): rebuilt only when the token changes.
+        self._headers_token: str | None = None
+        self._plain_headers: dict[str, str] = {}
+        self._json_headers: dict[str, str] = {}
 
     async def send(
         self, call: Call, handler: Callable[[aiohttp.ClientResponse], Awaitable[_T]]
@@ -213,10 +218,25 @@ class HttpCore:
             sent_at = 0.0
             try:
                 async with self.semaphore:
-                    # Built only once a slot is free: a queued upload holds no open file.
-                    headers, data = self._build(call, token, last_error)
-                    if isinstance(data, tuple):
-                        data, closer = data
+                    if (
+                        call.headers is None
+                        and call.upload is None
+                        and call.auth
+                        and not call.form_token
+                    ):
+                        # The usual call: the headers for this token, built once per token.
+                        if token is not self._headers_token:
+                            self._headers_token = token
+                            self._plain_headers = {hdrs.ACCEPT: "application/json"}
+                            self._plain_headers[TOKEN_HEADER] = token
+                            self._json_headers = {**_JSON_HEADERS, TOKEN_HEADER: token}
+                        data = call.json
+                        headers = self._plain_headers if data is None else self._json_headers
+                    else:
+                        # Built only once a slot is free: a queued upload holds no open file.
+                        headers, data = self._build(call, token, last_error)
+                        if isinstance(data, tuple):
+                            data, closer = data
                     if self.on_request is not None:
                         await _fire(self.on_request, RequestEvent(call.method, call.path, attempt))
                     sent_at = auth.now()
