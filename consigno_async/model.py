@@ -17,7 +17,6 @@ checking every rule. ::
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import operator
 import re
 from collections.abc import Callable
@@ -207,9 +206,23 @@ def wire_name(name: str) -> str:
     return _SPECIAL_NAMES.get(name) or _CAMEL.sub(lambda m: m.group(1).upper(), name)
 
 
-# The same few thousand refs are written again and again (ref, then assignedTo of each zone):
-# share one string per number instead of allocating a new one each time.
-_numeric_string: Callable[[int], str] = functools.lru_cache(maxsize=65536)(str)
+class _NumberStrings(dict[int, str]):
+    """
+    ``str(n)`` for the small numbers written again and again (``ref``, then ``assignedTo`` of
+    each zone, ``page``): one shared string per number. A plain dict lookup only reads
+    memory, where an LRU cache also relinks its list on every hit; numbers past
+    ``_SHARED_NUMBERS`` are converted without being kept, so the table stays bounded.
+    """
+
+    def __missing__(self, number: int) -> str:
+        text = str(number)
+        if 0 <= number < _SHARED_NUMBERS:
+            self[number] = text
+        return text
+
+
+_SHARED_NUMBERS = 1 << 17
+_numeric_string: Callable[[int], str] = _NumberStrings().__getitem__
 
 
 def _int_from_wire(value: Any, _: Any) -> int:
@@ -257,14 +270,39 @@ def _make_converter() -> cattrs.Converter:
     # cattrs' generic optional handler: it runs for every optional attribute of every signer.
     for optional in (str | None, bool | None, float | None, int | None):
         conv.register_unstructure_hook(optional, identity)
+    # The AMR list and language of every signer: skip the generic optional dispatch too.
+    conv.register_unstructure_hook(tuple[Amr, ...] | None, _enum_values)
+    conv.register_unstructure_hook(Language | None, _optional_enum_value)
     conv.register_structure_hook(dt.date, _date_from_wire)
     for cls in (Field, Anchor, Document, Signer, Action, Contact, Notification, Webhook, Workflow):
         fields = _overrides(cls)
-        conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **fields)
-        )
+        unstructure = make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **fields)
+        conv.register_unstructure_hook(cls, unstructure)
+        # The lists of zones and actions: one list comprehension calling the class's own
+        # function, instead of a generator and a dispatch per item (cattrs' generic path).
+        conv.register_unstructure_hook_func(_is_tuple_of(cls), _list_of(unstructure))
         conv.register_structure_hook(cls, make_dict_structure_fn(cls, conv, **fields))
     return conv
+
+
+def _is_tuple_of(cls: type) -> Callable[[Any], bool]:
+    wanted = tuple[cls, ...]  # type: ignore[valid-type]
+    return lambda type_: bool(type_ == wanted)
+
+
+def _list_of(unstructure: Callable[[Any], Any]) -> Callable[[tuple[Any, ...]], list[Any]]:
+    def unstructure_all(items: tuple[Any, ...]) -> list[Any]:
+        return [unstructure(item) for item in items]
+
+    return unstructure_all
+
+
+def _enum_values(values: tuple[Any, ...] | None) -> list[Any] | None:
+    return None if values is None else [_enum_value(value) for value in values]
+
+
+def _optional_enum_value(value: Any) -> Any:
+    return None if value is None else _enum_value(value)
 
 
 #: The module-level converter (built once, at import): ``converter.unstructure(workflow)``

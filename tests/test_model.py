@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from cattrs.errors import ClassValidationError
 
+from consigno_async import model
 from consigno_async.enums import Amr, Language, Mode, PdfaPolicy, SignerType
 from consigno_async.model import (
     Action,
@@ -217,3 +218,31 @@ def test_secret_answer_hidden_from_reprs() -> None:
 def test_wire_name(name: str, wire: str) -> None:
     """Python names map to the service's spelling."""
     assert wire_name(name) == wire
+
+
+def test_numbers_share_one_string_and_large_ones_are_not_kept() -> None:
+    """Refs and pages are written as shared strings; a huge number is converted, not cached."""
+    first = converter.unstructure(Field(x=1, y=1, page=3, assigned_to=1234))
+    second = converter.unstructure(Field(x=2, y=2, page=3, assigned_to=1234))
+    assert first["assignedTo"] == "1234"
+    assert first["assignedTo"] is second["assignedTo"]
+    huge = 10**12
+    assert converter.unstructure(Field(x=1, y=1, page=1, assigned_to=huge))["assignedTo"] == str(
+        huge
+    )
+    assert huge not in model._numeric_string.__self__  # type: ignore[attr-defined]
+
+
+def test_lists_of_models_and_optional_enums_use_the_fast_hooks() -> None:
+    """Zones, AMRs and languages unstructure to plain lists and values (no enum objects)."""
+    fields = (Field(x=1, y=2, page=1, assigned_to=1), Field(x=3, y=4, page=2, assigned_to=2))
+    assert converter.unstructure(fields, tuple[Field, ...]) == [
+        {"x": 1, "y": 2, "width": 165, "height": 37, "page": "1", "assignedTo": "1"},
+        {"x": 3, "y": 4, "width": 165, "height": 37, "page": "2", "assignedTo": "2"},
+    ]
+    body = converter.unstructure(Signer(amr=(Amr.LINK, Amr.SMS), lang=Language.FR))
+    assert body["amr"] == ["link", "sms"]
+    assert type(body["amr"][0]) is str
+    assert body["lang"] == "fr"
+    assert type(body["lang"]) is str
+    assert "amr" not in converter.unstructure(Signer())
