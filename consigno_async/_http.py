@@ -24,7 +24,6 @@ import asyncio
 import builtins
 import inspect
 import ssl as ssl_module
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeVar
 from urllib.parse import quote
@@ -33,7 +32,7 @@ import aiohttp
 import attrs
 from aiohttp import hdrs
 
-from ._logging import Redactor, logger
+from ._logging import Redactor, logger, redact_headers
 from .auth import TokenManager
 from .decoding import TOKEN_ERROR_CODES, error_from_response, parse_retry_after
 from .errors import (
@@ -106,7 +105,7 @@ class Call:
     password) nor header values (``X-Client-Secret``)::
 
         >>> Call("POST", "/auth/login", json=b'{"password":"pw"}', headers={"X-Client-Secret": "x"})
-        <Call POST /auth/login json=<17 bytes> headers=['X-Client-Secret']>
+        <Call POST /auth/login json=<17 bytes> headers={'X-Client-Secret': '«redacted»'}>
     """
 
     method: str
@@ -122,6 +121,9 @@ class Call:
     #: False: use the token held as is (no login, no re-login on 401): verify and logout.
     relogin: bool = True
     headers: Mapping[str, str] | None = None
+    #: This request's own secrets (the secret answers of a workflow it creates): scrubbed
+    #: from an error that answers it, never kept by the client.
+    secrets: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         parts = [self.method, self.path]
@@ -134,7 +136,7 @@ class Call:
         if self.form_token:
             parts.append("form_token")
         if self.headers:
-            parts.append(f"headers={sorted(self.headers)!r}")
+            parts.append(f"headers={redact_headers(self.headers)!r}")
         return f"<Call {' '.join(parts)}>"
 
 
@@ -253,7 +255,7 @@ class HttpCore:
                         status = resp.status
                         new_token = resp.headers.get(TOKEN_HEADER)
                         if new_token and call.auth and auth.adopt(new_token, generation):
-                            self.redactor.add(new_token)
+                            self.redactor.add_token(new_token)
                         if status != 401 and call.auth:
                             auth.touch(sent_at)
                         if status < 300:
@@ -294,8 +296,11 @@ class HttpCore:
                 body,
                 content_type=content_type,
                 retry_after=retry_after,
-                scrub=self.redactor.scrub if len(self.redactor) else None,
+                scrub=self.redactor.scrubber(call.secrets),
             )
+            if isinstance(error, ApiError) and error.parameters:
+                # By key (a "password" or "secretAnswer" parameter) and by value, however short.
+                error.parameters = self.redactor.scrub_parameters(error.parameters, call.secrets)
             last_error = error
             if (
                 status == 401
@@ -415,8 +420,3 @@ async def _fire(hook: Hook, event: Any) -> None:
     result = hook(event)
     if inspect.isawaitable(result):
         await result
-
-
-def monotonic() -> float:
-    """The clock the engine measures with (re-exported for the client)."""
-    return time.monotonic()

@@ -21,15 +21,18 @@ building arguments, and messages are %-formatted lazily by ``logging`` itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 __all__ = [
     "REDACTED",
     "SECRET_KEYS",
+    "TOKEN_GRACE_SECONDS",
     "Redactor",
     "logger",
-    "mask_token",
+    "payload_secrets",
     "redact_headers",
     "redact_mapping",
 ]
@@ -57,19 +60,16 @@ SECRET_KEYS: Final = frozenset(
     }
 )
 
-# Shorter strings are not treated as secrets: replacing every "a" in a message would make it
-# unreadable and protect nothing (such a secret is guessable anyway).
-_MIN_SECRET_LEN: Final = 4
+#: How long a replaced token stays on the redaction list (seconds, monotonic). The service
+#: keeps accepting, and may still echo, a rotated token for a 30-second grace.
+TOKEN_GRACE_SECONDS: Final = 60.0
 
+# At most this many replaced tokens are remembered, whatever the clock says.
+_MAX_RETIRED: Final = 16
 
-def mask_token(token: str | None) -> str:
-    """
-    A printable stand-in for a token: never any part of the token itself.
-
-    >>> mask_token("eyJhbGciOiJIUzI1NiJ9.e30.sig"), mask_token(None)
-    ('«redacted»', '<none>')
-    """
-    return "<none>" if not token else REDACTED
+# Shorter secrets ("Rex", "42") are replaced only where they stand alone as a word (or are a
+# whole parameter value): replacing every "42" inside "1042" would mangle messages.
+_WORD_MIN: Final = 4
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -87,7 +87,7 @@ def redact_mapping(data: Any) -> Any:
     """
     A deep copy of a JSON-like value with every secret key's value replaced.
 
-    Used before a request or response body is ever shown (debug logs, error reports)::
+    Used on an error's ``parameters`` before they go into an exception::
 
         >>> redact_mapping({"signer": {"email": "a@b.c", "secretAnswer": "Rex"}})
         {'signer': {'email': 'a@b.c', 'secretAnswer': '«redacted»'}}
@@ -102,82 +102,161 @@ def redact_mapping(data: Any) -> Any:
     return data
 
 
+def payload_secrets(payload: Any) -> tuple[str, ...]:
+    """
+    The secret answers a ``POST /workflows`` body carries (its signers' and contacts').
+
+    Only where the service's body carries them is looked at: the documents (possibly
+    megabytes of base64) are not walked. The client passes them with that one request, so
+    an error answering it is scrubbed of them, and forgets them afterwards.
+
+    >>> payload_secrets({"actions": [{"signer": {"secretAnswer": "Rex"}}], "documents": []})
+    ('Rex',)
+    """
+    if not isinstance(payload, Mapping):
+        return ()
+    found: list[str] = []
+    people = [a.get("signer") for a in payload.get("actions") or () if isinstance(a, Mapping)]
+    people += [
+        n.get("contact") for n in payload.get("notifications") or () if isinstance(n, Mapping)
+    ]
+    for person in people:
+        if isinstance(person, Mapping):
+            answer = person.get("secretAnswer")
+            if isinstance(answer, str) and answer and answer not in found:
+                found.append(answer)
+    return tuple(found)
+
+
 class Redactor:
     """
-    Remembers the secret strings a client holds and scrubs them from outside text.
+    Knows the secret strings a client holds and scrubs them from text that comes from outside.
 
-    The client registers its password, client secret, every token it sees and the secret
-    answers of the workflows it sends; error messages and parameters that come back from the
-    service pass through :meth:`scrub` before they go into an exception. Only error paths call
-    it, so the hot path is unaffected.
+    It holds the password and client secret for the client's lifetime, the token in use, and
+    each replaced token for :data:`TOKEN_GRACE_SECONDS` only (at most 16 of them): the set stays
+    small however long the client lives. Secret answers are not kept: each request passes its
+    own (``extra``) to :meth:`scrub` and :meth:`scrub_parameters`. Error messages and parameters
+    pass through them before they go into an exception; only error paths call them.
 
     >>> r = Redactor(["hunter22"])
     >>> r.scrub("bad password hunter22")
     'bad password «redacted»'
+    >>> r.scrub("answer Rex is wrong (Rexford kept)", extra=["Rex"])
+    'answer «redacted» is wrong (Rexford kept)'
     >>> r
     Redactor(<1 secret>)
     """
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_clock", "_fixed", "_grace", "_retired", "_token")
 
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        self._secrets: set[str] = set()
-        for secret in secrets:
-            self.add(secret)
+    def __init__(
+        self,
+        secrets: Iterable[str | None] = (),
+        *,
+        grace: float = TOKEN_GRACE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fixed: set[str] = {secret for secret in secrets if secret}
+        self._token: str | None = None
+        self._retired: dict[str, float] = {}
+        self._grace = grace
+        self._clock = clock
 
     def add(self, secret: str | None) -> None:
-        """Remember one more secret (ignored when empty or too short to be meaningful)."""
-        if secret and len(secret) >= _MIN_SECRET_LEN:
-            self._secrets.add(secret)
+        """Remember a secret for the client's lifetime (a credential). Empty ones are ignored."""
+        if secret:
+            self._fixed.add(secret)
 
     def discard(self, secret: str | None) -> None:
-        """Forget a secret (e.g. a token after logout), if it was known."""
+        """Forget a secret at once, if it was known."""
         if secret:
-            self._secrets.discard(secret)
+            self._fixed.discard(secret)
+            self._retired.pop(secret, None)
+            if self._token == secret:
+                self._token = None
 
-    def add_from_payload(self, payload: Any) -> None:
-        """
-        Remember the secret answers of a ``POST /workflows`` body (its signers' and contacts').
+    def add_token(self, token: str) -> None:
+        """The token now in use; the one it replaces is kept for the grace period only."""
+        if token and token != self._token:
+            self.retire_token()
+            self._token = token
+            self._retired.pop(token, None)
 
-        Only where the service's body carries them is looked at: the documents (possibly
-        megabytes of base64) are not walked.
-        """
-        if not isinstance(payload, Mapping):
+    def retire_token(self) -> None:
+        """The token is no longer held (logout): keep it for the grace period, then forget it."""
+        if self._token is not None:
+            self._retired[self._token] = self._clock()
+            self._token = None
+        self._prune()
+
+    def _prune(self) -> None:
+        retired = self._retired
+        if not retired:
             return
-        for action in payload.get("actions") or ():
-            if isinstance(action, Mapping):
-                self._add_person(action.get("signer"))
-        for notification in payload.get("notifications") or ():
-            if isinstance(notification, Mapping):
-                self._add_person(notification.get("contact"))
+        horizon = self._clock() - self._grace
+        for token, since in list(retired.items()):
+            if since < horizon:
+                del retired[token]
+        while len(retired) > _MAX_RETIRED:
+            del retired[next(iter(retired))]  # the oldest (insertion order)
 
-    def _add_person(self, person: Any) -> None:
-        if isinstance(person, Mapping):
-            answer = person.get("secretAnswer")
-            if isinstance(answer, str):
-                self.add(answer)
+    def secrets(self, extra: Iterable[str] = ()) -> set[str]:
+        """Every secret that applies now: the lasting ones, the tokens, and ``extra``."""
+        self._prune()
+        found = set(self._fixed)
+        found.update(self._retired)
+        if self._token is not None:
+            found.add(self._token)
+        found.update(secret for secret in extra if secret)
+        return found
 
-    def scrub(self, text: str) -> str:
-        """``text`` with every known secret replaced by :data:`REDACTED`."""
+    def scrub(self, text: str, extra: Iterable[str] = ()) -> str:
+        """
+        ``text`` with every known secret (and each of ``extra``) replaced by :data:`REDACTED`.
+
+        Secrets of four characters or more are replaced wherever they occur; shorter ones only
+        where they stand alone as a word.
+        """
         # Longest first, so a secret that contains another is replaced whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
+        for secret in sorted(self.secrets(extra), key=len, reverse=True):
+            if secret not in text:
+                continue
+            if len(secret) >= _WORD_MIN:
                 text = text.replace(secret, REDACTED)
+            else:
+                text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", REDACTED, text)
         return text
 
-    def scrub_value(self, value: Any) -> Any:
-        """:meth:`scrub` applied to every string inside a JSON-like value."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, Mapping):
-            return {k: self.scrub_value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.scrub_value(v) for v in value]
-        return value
+    def scrubber(self, extra: Iterable[str] = ()) -> Callable[[str], str]:
+        """:meth:`scrub` bound to one request's own secrets (``extra``)."""
+        extra = tuple(extra)
+        return lambda text: self.scrub(text, extra)
+
+    def scrub_parameters(self, parameters: Any, extra: Iterable[str] = ()) -> Any:
+        """
+        An error's ``parameters`` made safe: the value of a secret key (``password``,
+        ``secretAnswer``, ``token``…) replaced whatever it is, a value equal to a secret
+        replaced however short, and every other string scrubbed as by :meth:`scrub`.
+
+        >>> Redactor().scrub_parameters({"secretAnswer": "x", "field": "42", "n": 1}, ["42"])
+        {'secretAnswer': '«redacted»', 'field': '«redacted»', 'n': 1}
+        """
+        secrets = self.secrets(extra)
+
+        def clean(value: Any) -> Any:
+            if isinstance(value, str):
+                return REDACTED if value in secrets else self.scrub(value, secrets)
+            if isinstance(value, Mapping):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [clean(v) for v in value]
+            return value
+
+        return clean(redact_mapping(parameters))
 
     def __len__(self) -> int:
-        return len(self._secrets)
+        return len(self.secrets())
 
     def __repr__(self) -> str:
-        n = len(self._secrets)
+        n = len(self)
         return f"Redactor(<{n} secret{'s' if n != 1 else ''}>)"

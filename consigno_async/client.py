@@ -30,7 +30,7 @@ import orjson
 
 from ._client_extras import ClientExtras
 from ._http import Call, Hook, HttpCore
-from ._logging import Redactor, logger
+from ._logging import Redactor, logger, payload_secrets
 from .auth import TokenManager
 from .builder import WorkflowBuilder
 from .decoding import decode_payload
@@ -235,13 +235,11 @@ class ConsignoClient(ClientExtras):
             return token
 
         token = await self._core.send(call, read_token)
-        self._redactor.add(token)
+        self._redactor.add_token(token)
         return token
 
     def _forget_token(self) -> None:
-        held = self._auth.peek()
-        if held is not None:
-            self._redactor.discard(held[0])
+        self._redactor.retire_token()
         self._auth.forget()
 
     async def verify_token(self) -> bool:
@@ -373,13 +371,13 @@ class ConsignoClient(ClientExtras):
         payload = spec.to_payload(document_ids)
         if launch is not None:
             payload["status"] = 1 if launch else 0
-        self._redactor.add_from_payload(payload)
         call = Call(
             "POST",
             "/workflows",
             kind=RequestKind.CREATE,
             operation="create_workflow",
             json=orjson.dumps(payload),
+            secrets=payload_secrets(payload),
         )
         since = time.time()
         rounds = core.retry.max_retries + 1

@@ -5,12 +5,17 @@ bodies too large to read, TLS verification and argument checks.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
-from client_support import builder
+import pytest
+from aiohttp import web
+from client_support import builder, make_client, spec
 
-from consigno_async import ConsignoClient
+from consigno_async import BadRequestError, ConsignoClient
 from consigno_async._http import Call
+from consigno_async._logging import REDACTED, TOKEN_GRACE_SECONDS, Redactor
 from consigno_async.emulator import Emulator
 
 SECRET_ANSWER = "Rex-the-s3cret-dog"
@@ -74,10 +79,138 @@ async def test_no_repr_of_a_login_call_or_of_any_client_object_shows_a_secret(
     assert login.headers["X-Client-Secret"] == creds.client_secret
     assert repr(login) == (
         f"<Call POST /auth/login operation='login' json=<{len(login.json)} bytes> "
-        "headers=['X-Client-Id', 'X-Client-Secret']>"
+        f"headers={{'X-Client-Id': '{creds.client_id}', 'X-Client-Secret': '«redacted»'}}>"
     )
     assert any(call.operation == "create_workflow" for call in calls)
     assert len(texts) > len(calls) + 4  # client, core, token manager, redactor, policy, …
     for text in texts:  # …and no repr shows one
         for secret in (creds.password, creds.client_secret, token[0], SECRET_ANSWER):
             assert secret not in text, text
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application, **site: Any) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port); yields the API root URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        tcp = web.TCPSite(runner, "127.0.0.1", 0, **site)
+        await tcp.start()
+        port = runner.addresses[0][1]
+        scheme = "https" if site.get("ssl_context") else "http"
+        yield f"{scheme}://127.0.0.1:{port}/api/v1"
+    finally:
+        await runner.cleanup()
+
+
+async def _login(request: web.Request) -> web.Response:
+    await request.read()
+    return web.json_response({"msg": "OK", "response": {}}, headers={"X-Auth-Token": "tok-1.a.b"})
+
+
+def test_short_secrets_are_scrubbed_as_words_and_exact_parameter_values() -> None:
+    redactor = Redactor(["pw"])
+    answers = ("Rex", "42")
+    text = "answer Rex (not Rexford), code 42 of 1042; pw=pw, pwd"
+    assert redactor.scrub(text, answers) == (
+        f"answer {REDACTED} (not Rexford), code {REDACTED} of 1042; {REDACTED}={REDACTED}, pwd"
+    )
+    parameters = {
+        "rule": "secret_answer",
+        "given": "42",
+        "secretAnswer": "anything at all",
+        "Password": "",
+        "nested": [{"value": "Rex"}, {"path": "actions[0].signer.email"}],
+        "count": 42,
+    }
+    assert redactor.scrub_parameters(parameters, answers) == {
+        "rule": "secret_answer",
+        "given": REDACTED,
+        "secretAnswer": REDACTED,
+        "Password": REDACTED,
+        "nested": [{"value": REDACTED}, {"path": "actions[0].signer.email"}],
+        "count": 42,
+    }
+
+
+def test_replaced_tokens_are_dropped_after_the_grace_period() -> None:
+    now = [1000.0]
+    redactor = Redactor(["password", "client-secret"], clock=lambda: now[0])
+    for n in range(100):  # a long-lived client: a rotation every 5 seconds
+        redactor.add_token(f"token-{n:03d}")
+        now[0] += 5
+    assert len(redactor) == 2 + 1 + int(TOKEN_GRACE_SECONDS // 5)  # bounded, however long
+    assert redactor.scrub("token-099 token-090") == f"{REDACTED} {REDACTED}"
+    assert redactor.scrub("token-050") == "token-050"  # long superseded: forgotten
+    for n in range(100, 200):  # a burst faster than the clock: bounded by count too
+        redactor.add_token(f"token-{n:03d}")
+    assert len(redactor) == 2 + 1 + 16
+    redactor.retire_token()  # logout: the last token is kept for the grace only
+    assert redactor.scrub("token-199") == REDACTED
+    now[0] += TOKEN_GRACE_SECONDS + 1
+    assert len(redactor) == 2
+    assert redactor.scrub("token-199") == "token-199"
+
+
+async def test_a_rotating_client_keeps_a_bounded_redaction_set(
+    consigno_emulator: Emulator,
+) -> None:
+    emu = consigno_emulator
+    now = [0.0]
+    async with make_client(emu) as client:
+        client._redactor._clock = lambda: now[0]
+        workflow = await client.create_workflow(spec("Rotating", inline=True))
+        seen = set()
+        for _ in range(20):
+            await emu.rotate_tokens()
+            await client.get_workflow(workflow.id)
+            held = client._auth.peek()
+            assert held is not None
+            seen.add(held[0])
+            now[0] += 1
+        assert len(seen) == 20  # every answer carried a new token, adopted each time
+        assert len(client._redactor) == 1 + 1 + 16  # password, current token, 16 replaced
+        now[0] += TOKEN_GRACE_SECONDS + 1
+        assert len(client._redactor) == 2
+        assert client._redactor.scrub(held[0]) == REDACTED
+
+
+async def test_an_echoed_short_secret_answer_is_scrubbed_from_the_error() -> None:
+    async def create(request: web.Request) -> web.Response:
+        body = await request.json()
+        answer = body["actions"][0]["signer"]["secretAnswer"]
+        return web.json_response(
+            {
+                "code": "4000",
+                "msg": f"[4000 - VALIDATION_FAILED] answer {answer} is too short (Rexford ok)",
+                "parameters": {
+                    "rule": "secret_answer_length",
+                    "value": answer,
+                    "secretAnswer": answer,
+                    "hint": f"'{answer}' has 3 letters",
+                },
+            },
+            status=400,
+        )
+
+    app = web.Application()
+    app.router.add_post("/api/v1/auth/login", _login)
+    app.router.add_post("/api/v1/workflows", create)
+    async with (
+        serve(app) as base,
+        ConsignoClient(base, username="u", password="p4ss") as client,
+    ):
+        with pytest.raises(BadRequestError) as info:
+            await client.create_workflow(spec("Short", secret_answer="Rex", inline=True))
+    error = info.value
+    assert error.message == f"answer {REDACTED} is too short (Rexford ok)"
+    assert error.parameters == {
+        "rule": "secret_answer_length",
+        "value": REDACTED,
+        "secretAnswer": REDACTED,
+        "hint": f"'{REDACTED}' has 3 letters",
+    }
+    text = f"{error!s} {error!r} {error.args}"
+    assert "Rex " not in text
+    assert "'Rex'" not in text
+    assert client._redactor.secrets() == {"p4ss", "tok-1.a.b"}  # answers are not kept

@@ -111,13 +111,11 @@ def test_redaction_helpers() -> None:
     from consigno_async._logging import (
         REDACTED,
         Redactor,
-        mask_token,
+        payload_secrets,
         redact_headers,
         redact_mapping,
     )
 
-    assert mask_token("eyJ.abc.def") == REDACTED
-    assert mask_token(None) == "<none>"
     headers = redact_headers(
         {"X-Auth-Token": "t0k3n", "x-client-secret": "s3cr3t", "Accept": "*/*"}
     )
@@ -128,19 +126,22 @@ def test_redaction_helpers() -> None:
         "password": REDACTED,
         "actions": [{"signer": {"secretAnswer": REDACTED}}],
     }
-    redactor = Redactor(["hunter22", None, "abc"])  # too-short secrets are ignored
-    redactor.add_from_payload(
+    answers = payload_secrets(
         {
             "documents": [{"data": "JVBERi0x" * 1000}],
-            "actions": [{"signer": {"secretAnswer": "Rex the dog"}}],
+            "actions": [{"signer": {"secretAnswer": "Rex the dog"}}, {"signer": {}}],
             "notifications": [{"contact": {"secretAnswer": "Blue sky"}}],
         }
     )
-    assert len(redactor) == 3
-    assert redactor.scrub("hunter22 / Rex the dog / Blue sky / abc") == (
-        f"{REDACTED} / {REDACTED} / {REDACTED} / abc"
+    assert answers == ("Rex the dog", "Blue sky")
+    redactor = Redactor(["hunter22", None, "abc"])  # short credentials count too
+    assert len(redactor) == 2
+    text = "hunter22 / Rex the dog / Blue sky / abc / abcd"
+    assert redactor.scrub(text, answers) == (
+        f"{REDACTED} / {REDACTED} / {REDACTED} / {REDACTED} / abcd"
     )
-    assert redactor.scrub_value({"k": ["hunter22"]}) == {"k": [REDACTED]}
+    assert len(redactor) == 2  # the answers were used for that call only, not kept
+    assert redactor.scrub("Rex the dog") == "Rex the dog"
     redactor.discard("hunter22")
     assert "hunter22" in redactor.scrub("hunter22")
     assert "hunter22" not in repr(redactor)
