@@ -59,9 +59,22 @@ def _member_code(
     if isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
         return None
     env[f"d{index}"] = field.default
-    lines = [f"    {v} = o.get({wire!r}, _M)"]
     if optional and required:
         return None  # no such member in the response models
+    if optional and field.default is None and (t in (str, int, bool) or t in direct):
+        # Missing and null both mean None: one test for the usual case.
+        if t in direct:
+            env[f"h{index}"] = direct[t]
+            return [
+                f"    {v} = o.get({wire!r})",
+                f"    if {v} is not None: {v} = h{index}({v}, None)",
+            ]
+        env[f"t{index}"] = t
+        return [
+            f"    {v} = o.get({wire!r})",
+            f"    if {v} is not None and type({v}) is not t{index}: return slow(o, _)",
+        ]
+    lines = [f"    {v} = o.get({wire!r}, _M)"]
     if required:
         lines.append(f"    if {v} is _M: return slow(o, _)")
     else:
@@ -108,6 +121,18 @@ def _member_code(
     return lines
 
 
+def _plain_slots(cls: type, fields: tuple[attrs.Attribute[Any], ...]) -> bool:
+    """True if attrs' __init__ would only store each value in its slot."""
+    if any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")):
+        return False
+    return all(
+        f.validator is None
+        and f.converter is None
+        and isinstance(cls.__dict__.get(f.name), types.MemberDescriptorType)
+        for f in fields
+    )
+
+
 def fast_structure_fn(
     cls: type,
     slow: StructureFn,
@@ -115,7 +140,7 @@ def fast_structure_fn(
     wire_names: Mapping[str, str],
     direct: Mapping[Any, StructureFn],
     nested: Mapping[type, StructureFn],
-    after: Callable[[Any, dict[str, Any]], None] | None = None,
+    computed: Mapping[str, Callable[[dict[str, Any]], Any]] | None = None,
 ) -> StructureFn:
     """
     A structuring function for the attrs class ``cls`` that defers to ``slow`` for anything
@@ -123,22 +148,41 @@ def fast_structure_fn(
     not one the generator knows.
 
     ``direct`` maps a type to a hook that accepts ``None`` and never needs a fallback
-    (dates); ``nested`` maps attrs classes to their fast functions; ``after(obj, o)`` runs on
-    each object built (e.g. to keep the raw JSON).
+    (dates); ``nested`` maps attrs classes to their fast functions; ``computed`` maps each
+    ``init=False`` member to a function of the JSON object giving its value (what ``slow``
+    stores there).
     """
     attrs.resolve_types(cls)
-    env: dict[str, Any] = {"slow": slow, "_M": _MISSING, "cls": cls, "after": after}
+    computed = computed or {}
+    fields = attrs.fields(cls)
+    env: dict[str, Any] = {"slow": slow, "_M": _MISSING, "cls": cls, "new": object.__new__}
     body: list[str] = ["def structure(o, _=None):", "    if type(o) is not dict: return slow(o, _)"]
     arguments = []
-    for index, field in enumerate(f for f in attrs.fields(cls) if f.init):
+    for index, field in enumerate(f for f in fields if f.init):
         lines = _member_code(index, field, wire_names[field.name], direct, nested, env)
         if lines is None:
             return slow
         body += lines
-        arguments.append(f"{field.alias}=v{index}")
-    body.append(f"    obj = cls({', '.join(arguments)})")
-    if after is not None:
-        body.append("    after(obj, o)")
+        arguments.append((field.name, f"v{index}"))
+    for index, field in enumerate((f for f in fields if not f.init), start=len(arguments)):
+        if field.name not in computed:
+            return slow
+        env[f"c{index}"] = computed[field.name]
+        arguments.append((field.name, f"c{index}(o)"))
+    if _plain_slots(cls, fields):
+        # What attrs' __init__ does for such a class (object.__setattr__ of each member, in
+        # order), without the keyword-argument matching: the members' slot descriptors.
+        body.append("    obj = new(cls)")
+        for name, value in arguments:
+            env[f"set_{name}"] = cls.__dict__[name].__set__
+            body.append(f"    set_{name}(obj, {value})")
+    else:
+        init_fields = [f for f in fields if f.init]
+        init_args = ", ".join(f"{f.alias}=v{i}" for i, f in enumerate(init_fields))
+        body.append(f"    obj = cls({init_args})")
+        for name, value in arguments:
+            if name in computed:
+                body.append(f"    object.__setattr__(obj, {name!r}, {value})")
     body.append("    return obj")
     source = "\n".join(body) + "\n"
     filename = f"<consigno_async fast structure {cls.__qualname__}>"

@@ -348,7 +348,7 @@ def _make_converter() -> cattrs.Converter:
             wire_names={a.name: _wire(a.name) for a in attrs.fields(cls) if a.init},
             direct={dt.datetime: _datetime_from_wire, dt.date: _date_from_wire},
             nested=fast,
-            after=_set_raw if cls is Workflow else None,
+            computed={"_raw": _without_secret_answers} if cls is Workflow else None,
         )
         conv.register_structure_hook(cls, fast[cls])
     _FAST_HOOKS.update(fast)
