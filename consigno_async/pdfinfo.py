@@ -20,7 +20,7 @@ import io
 import logging
 import os
 import warnings
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import attrs
 
@@ -121,10 +121,51 @@ def _inspect_open_file(handle: Any, *, text: bool, max_size: int) -> PdfInfo | N
         if size > max_size:
             return None
         handle.seek(start)
-        stream: IO[bytes] = handle if start == 0 else io.BytesIO(handle.read())
+        stream: IO[bytes] = handle if start == 0 else cast("IO[bytes]", _Window(handle, start))
         return _read(stream, text=text)
     finally:
         handle.seek(start)
+
+
+class _Window(io.RawIOBase):
+    """
+    A seekable file seen from ``start`` on: the PDF embedded at that offset, for pypdf,
+    without copying it. Positions are moved by ``start``; reads go to the file itself.
+    Closing the window leaves the file open (the caller owns it).
+    """
+
+    def __init__(self, handle: Any, start: int) -> None:
+        super().__init__()
+        self._handle = handle
+        self._start = start
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        return bytes(self._handle.read(-1 if size is None else size))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._handle.read(len(memoryview(buffer)))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return int(self._handle.tell()) - self._start
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            if offset < 0:
+                raise ValueError(f"negative seek position {offset}")
+            position = int(self._handle.seek(self._start + offset))
+        else:
+            position = int(self._handle.seek(offset, whence))
+            if position < self._start:  # never before the window
+                position = int(self._handle.seek(self._start))
+        return position - self._start
 
 
 def _is_seekable_file(source: object) -> bool:

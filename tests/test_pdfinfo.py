@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pdfs import ANCHOR_PDF, NOT_PDF, TWO_SIZES_PDF
@@ -12,7 +13,7 @@ from pypdf import PdfReader, PdfWriter
 
 from consigno_async.errors import DocumentError
 from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
-from consigno_async.pdfinfo import MAX_INSPECT_SIZE, inspect_pdf
+from consigno_async.pdfinfo import MAX_INSPECT_SIZE, _Window, inspect_pdf
 
 
 def test_bytes_with_anchor_text() -> None:
@@ -50,6 +51,62 @@ def test_file_object_is_left_where_it_was() -> None:
     assert info is not None
     assert info.page_count == 2
     assert handle.tell() == 4
+
+
+class _CountingFile(io.FileIO):
+    """A real file that remembers the largest single read asked of it."""
+
+    largest_read = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.largest_read = max(self.largest_read, len(data))
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        count = super().readinto(buffer) or 0
+        self.largest_read = max(self.largest_read, count)
+        return count
+
+
+def test_file_positioned_mid_way_is_read_in_place(tmp_path: Path) -> None:
+    """
+    A PDF that starts mid-way in a file (after 2 MiB of other data) is inspected through a
+    window on the file, without reading the rest into memory, and the position is restored.
+    """
+    prefix = b"\0" * (2 * 1024 * 1024)
+    path = tmp_path / "embedded.bin"
+    path.write_bytes(prefix + ANCHOR_PDF + b"\0" * (2 * 1024 * 1024))
+    with _CountingFile(path, "rb") as handle:
+        handle.seek(len(prefix))
+        info = inspect_pdf(handle, text=True)
+        assert info is not None
+        assert info.page_count == 1
+        assert "{{sig-bob}}" in info.pages[0].text
+        assert handle.tell() == len(prefix)
+        assert handle.largest_read < 1024 * 1024  # never the 2 MiB tail in one go
+        assert not handle.closed
+
+
+def test_window_offsets_every_position() -> None:
+    """The window moves seek/tell by the start offset and never goes before it."""
+    handle = io.BytesIO(b"0123456789")
+    window = _Window(handle, 4)
+    assert window.seek(0) == 0
+    assert window.read(2) == b"45"
+    assert window.tell() == 2
+    assert window.seek(1, io.SEEK_CUR) == 3
+    assert window.read() == b"789"
+    assert window.seek(-2, io.SEEK_END) == 4
+    assert window.read(1) == b"8"
+    assert window.seek(-100, io.SEEK_CUR) == 0
+    buffer = bytearray(3)
+    assert window.readinto(buffer) == 3
+    assert bytes(buffer) == b"456"
+    with pytest.raises(ValueError, match="negative"):
+        window.seek(-1)
+    window.close()
+    assert not handle.closed
 
 
 def test_rotated_page_swaps_width_and_height() -> None:
