@@ -60,6 +60,9 @@ _JSON_HEADERS: Final[dict[str, str]] = {
 _FORM_TYPE: Final = "application/x-www-form-urlencoded"
 # 502/504 come from a gateway: the service behind it may have acted on a creating request.
 _GATEWAY_STATUSES: Final = frozenset({502, 504})
+#: The most of an error body the client reads. Its start says what went wrong; a proxy's
+#: multi-megabyte page is neither kept in memory nor waited for (the connection is closed).
+MAX_ERROR_BODY: Final = 64 * 1024
 
 
 @attrs.frozen(slots=True)
@@ -212,6 +215,7 @@ class HttpCore:
                     token, generation = held
             status = 0
             body = b""
+            truncated = False
             retry_after: str | None = None
             content_type: str | None = None
             phase: Phase | None = None
@@ -265,7 +269,9 @@ class HttpCore:
                             return result
                         content_type = resp.headers.get(hdrs.CONTENT_TYPE)
                         retry_after = resp.headers.get(hdrs.RETRY_AFTER)
-                        body = await resp.read()
+                        body, truncated = await _read_error_body(resp)
+                        if truncated:
+                            resp.close()  # the rest is not read: the connection is not reused
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
                 phase, failure = Phase.NOT_SENT, exc
             except (aiohttp.ClientError, builtins.TimeoutError) as exc:
@@ -301,6 +307,14 @@ class HttpCore:
             if isinstance(error, ApiError) and error.parameters:
                 # By key (a "password" or "secretAnswer" parameter) and by value, however short.
                 error.parameters = self.redactor.scrub_parameters(error.parameters, call.secrets)
+            if truncated and isinstance(error, ResponseFormatError):
+                error = ResponseFormatError(
+                    f"{error} (the error body is over {MAX_ERROR_BODY} bytes; the rest was "
+                    "not read)",
+                    status=status,
+                    content_type=content_type,
+                    snippet=error.snippet,
+                )
             last_error = error
             if (
                 status == 401
@@ -401,6 +415,22 @@ class HttpCore:
             f"the service may or may not have acted: {why}",
             known,
         )
+
+
+async def _read_error_body(resp: aiohttp.ClientResponse) -> tuple[bytes, bool]:
+    """At most :data:`MAX_ERROR_BODY` bytes of an error body, and whether more was left."""
+    length = resp.content_length
+    if length is not None and length <= MAX_ERROR_BODY:
+        return await resp.read(), False
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_ERROR_BODY:
+        chunk = await resp.content.read(MAX_ERROR_BODY + 1 - size)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:MAX_ERROR_BODY], True
 
 
 def _token_refused(error: Exception) -> bool:

@@ -5,6 +5,7 @@ bodies too large to read, TLS verification and argument checks.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,8 +14,13 @@ import pytest
 from aiohttp import web
 from client_support import builder, make_client, spec
 
-from consigno_async import BadRequestError, ConsignoClient
-from consigno_async._http import Call
+from consigno_async import (
+    BadRequestError,
+    ConsignoClient,
+    NotFoundError,
+    ResponseFormatError,
+)
+from consigno_async._http import MAX_ERROR_BODY, Call
 from consigno_async._logging import REDACTED, TOKEN_GRACE_SECONDS, Redactor
 from consigno_async.emulator import Emulator
 
@@ -214,3 +220,67 @@ async def test_an_echoed_short_secret_answer_is_scrubbed_from_the_error() -> Non
     assert "Rex " not in text
     assert "'Rex'" not in text
     assert client._redactor.secrets() == {"p4ss", "tok-1.a.b"}  # answers are not kept
+
+
+async def test_a_huge_error_body_is_read_up_to_64_kib_and_the_connection_let_go() -> None:
+    page = b"<!DOCTYPE html><html><body><h1>500 Internal Server Error</h1>" + b"x" * 1000
+    endless: dict[str, Any] = {"written": 0, "disconnected": False}
+    workflow_id = "0123456789abcdef01234567"
+
+    async def endless_html(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=500, headers={"Content-Type": "text/html"})
+        await resp.prepare(request)
+        try:
+            await resp.write(page)
+            for _ in range(100_000):  # 6.4 GB: a client reading it all would time out
+                await resp.write(b"y" * 65536)
+                endless["written"] += 65536
+        except (ConnectionError, RuntimeError):
+            endless["disconnected"] = True
+        return resp
+
+    async def big_with_length(request: web.Request) -> web.Response:
+        return web.Response(status=503, body=page + b"z" * 4_000_000, content_type="text/html")
+
+    async def json_at_the_limit(request: web.Request) -> web.Response:
+        head = b'{"code":"5004","msg":"[5004 - ENTITY_NOT_FOUND] gone","parameters":{"pad":"'
+        tail = b'"}}'
+        body = head + b"p" * (MAX_ERROR_BODY - len(head) - len(tail)) + tail
+        assert len(body) == MAX_ERROR_BODY
+        return web.Response(status=404, body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/api/v1/auth/login", _login)
+    app.router.add_get(f"/api/v1/workflows/{workflow_id}", endless_html)
+    app.router.add_delete(f"/api/v1/workflows/{workflow_id}", big_with_length)
+    app.router.add_get("/api/v1/workflows/ffffffffffffffffffffffff", json_at_the_limit)
+    retries: list[Any] = []
+    async with (
+        serve(app) as base,
+        ConsignoClient(base, username="u", password="p", max_retries=0) as client,
+    ):
+        client._core.on_retry = retries.append
+        async with asyncio.timeout(20):
+            with pytest.raises(ResponseFormatError) as info:
+                await client.get_workflow(workflow_id)
+            for _ in range(100):  # the server sees the connection go within moments
+                if endless["disconnected"]:
+                    break
+                await asyncio.sleep(0.02)
+            with pytest.raises(ResponseFormatError) as announced:
+                await client.delete_workflow(workflow_id)
+            # At the limit exactly, the body is whole: the service's error, decoded.
+            with pytest.raises(NotFoundError) as whole:
+                await client.get_workflow("ffffffffffffffffffffffff")
+    error = info.value
+    assert error.status == 500
+    assert f"over {MAX_ERROR_BODY} bytes" in str(error)
+    assert error.snippet.startswith("<!DOCTYPE html>")
+    assert len(error.snippet) <= 200
+    assert endless["disconnected"]
+    assert endless["written"] < 64 * 65536  # the client stopped reading near 64 KiB
+    assert announced.value.status == 503
+    assert f"over {MAX_ERROR_BODY} bytes" in str(announced.value)
+    assert whole.value.message == "gone"
+    assert len(whole.value.parameters["pad"]) > 60_000
+    assert retries == []
