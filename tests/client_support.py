@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+
+from aiohttp import web
 
 from consigno_async import Amr, ConsignoClient, WorkflowSpec
 from consigno_async.builder import WorkflowBuilder
@@ -75,3 +78,18 @@ def request_count(stats: dict[str, Any], route: str, status: int | str | None = 
     if status is not None:
         return int(by_status.get(str(status), 0))
     return sum(int(n) for n in by_status.values())
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application, **site: Any) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port); yields the API root URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        tcp = web.TCPSite(runner, "127.0.0.1", 0, **site)
+        await tcp.start()
+        port = runner.addresses[0][1]
+        scheme = "https" if site.get("ssl_context") else "http"
+        yield f"{scheme}://127.0.0.1:{port}/api/v1"
+    finally:
+        await runner.cleanup()

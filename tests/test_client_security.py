@@ -6,13 +6,11 @@ bodies too large to read, TLS verification and argument checks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
-from client_support import builder, make_client, spec
+from client_support import builder, make_client, serve, spec
 
 from consigno_async import (
     BadRequestError,
@@ -92,21 +90,6 @@ async def test_no_repr_of_a_login_call_or_of_any_client_object_shows_a_secret(
     for text in texts:  # …and no repr shows one
         for secret in (creds.password, creds.client_secret, token[0], SECRET_ANSWER):
             assert secret not in text, text
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application, **site: Any) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port); yields the API root URL."""
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        tcp = web.TCPSite(runner, "127.0.0.1", 0, **site)
-        await tcp.start()
-        port = runner.addresses[0][1]
-        scheme = "https" if site.get("ssl_context") else "http"
-        yield f"{scheme}://127.0.0.1:{port}/api/v1"
-    finally:
-        await runner.cleanup()
 
 
 async def _login(request: web.Request) -> web.Response:
