@@ -39,7 +39,15 @@ from .model import (
     converter,
 )
 
-__all__ = ["DEFAULT_EXPIRY_DAYS", "DocumentSource", "DocumentSpec", "WorkflowSpec", "compile_spec"]
+__all__ = [
+    "DEFAULT_EXPIRY_DAYS",
+    "MAX_INLINE_SIZE",
+    "DocumentSource",
+    "DocumentSpec",
+    "WorkflowSpec",
+    "compile_spec",
+    "source_size",
+]
 
 #: Days from today to the default expiry date, as in the service's web interface.
 DEFAULT_EXPIRY_DAYS = 30
@@ -52,6 +60,43 @@ DocumentSource: TypeAlias = (
 )
 
 _CHUNK = 1 << 20
+
+#: The largest document (in bytes) sent inline, base64-encoded inside the workflow body
+#: (``inline_documents()``): 32 MiB. Base64 makes it a third bigger and the whole body is
+#: held in memory; upload larger documents instead (the default), which streams them.
+MAX_INLINE_SIZE = 32 * 1024 * 1024
+
+
+def source_size(source: Any) -> int | None:
+    """
+    The size in bytes of a document source, without reading it: the length of bytes, the
+    size of a file on disk, or what is left from a seekable file's current position (the
+    position is kept). ``None`` when it cannot be known cheaply (async or one-shot streams,
+    a path that cannot be read).
+    """
+    if isinstance(source, bytes | bytearray):
+        return len(source)
+    if isinstance(source, memoryview):
+        return source.nbytes
+    try:
+        if isinstance(source, str | os.PathLike):
+            return int(os.stat(source).st_size)
+        if hasattr(source, "read") and _seekable(source):
+            start: int = source.tell()
+            try:
+                return int(source.seek(0, io.SEEK_END)) - start
+            finally:
+                source.seek(start)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _too_large(key: str, size: int) -> DocumentError:
+    return DocumentError(
+        f"document {key!r} is {size} bytes, over the {MAX_INLINE_SIZE} bytes that can be "
+        "sent inline: drop inline_documents() to upload it instead"
+    )
 
 
 def _source_repr(source: object) -> str:
@@ -85,26 +130,35 @@ class DocumentSpec:
     def read_bytes(self) -> bytes:
         """
         The document's bytes, for inline sending. A file object is read from its current
-        position and put back there.
+        position and put back there. At most :data:`MAX_INLINE_SIZE` bytes are read.
 
         Raises:
-            DocumentError: the source is an async stream, or cannot be read.
+            DocumentError: the source is an async stream, cannot be read, or is larger than
+                :data:`MAX_INLINE_SIZE` (upload it instead).
         """
         source = self.source
+        size = source_size(source)
+        if size is not None and size > MAX_INLINE_SIZE:
+            raise _too_large(self.key, size)
         if isinstance(source, bytes | bytearray | memoryview):
             return bytes(source)
         try:
             if isinstance(source, str | os.PathLike):
                 with open(source, "rb") as handle:
-                    return handle.read()
-            if hasattr(source, "read"):
+                    data = handle.read(MAX_INLINE_SIZE + 1)
+            elif hasattr(source, "read"):
                 start = source.tell() if _seekable(source) else None
-                data = source.read()
+                data = bytes(source.read(MAX_INLINE_SIZE + 1))
                 if start is not None:
                     source.seek(start)
-                return bytes(data)
+            else:
+                data = None
         except OSError as exc:
             raise DocumentError(f"document {self.key!r} cannot be read: {exc.strerror}") from None
+        if data is not None:
+            if len(data) > MAX_INLINE_SIZE:  # grew since it was measured, or not seekable
+                raise _too_large(self.key, len(data))
+            return data
         raise DocumentError(
             f"document {self.key!r} is an async stream and cannot be sent inline: "
             "pass a path, bytes or a binary file"
@@ -124,7 +178,7 @@ class DocumentSpec:
                 while chunk := handle.read(_CHUNK):
                     hasher.update(chunk)
         elif hasattr(source, "read") and _seekable(source):
-            start = source.tell()
+            start: int = source.tell()
             try:
                 while chunk := source.read(_CHUNK):
                     hasher.update(chunk)

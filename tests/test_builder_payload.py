@@ -16,6 +16,7 @@ from pdfs import ANCHOR_PDF, TWO_SIZES_PDF
 from consigno_async import (
     Amr,
     DocumentError,
+    DocumentSpec,
     Language,
     Mode,
     PdfaPolicy,
@@ -24,7 +25,10 @@ from consigno_async import (
     WorkflowSpec,
     WorkflowValidationError,
 )
+from consigno_async import spec as spec_module
 from consigno_async.model import Workflow, converter
+from consigno_async.pdfgen import write_large_pdf
+from consigno_async.spec import MAX_INLINE_SIZE
 
 
 def test_issue_example_payload_field_by_field() -> None:
@@ -240,6 +244,69 @@ def test_inline_documents_are_base64(tmp_path: Path) -> None:
     assert handle.tell() == 0
     assert spec.inline is True
     assert spec.documents[1].source == path
+
+
+def test_inline_document_over_the_limit_is_refused_by_the_builder(tmp_path: Path) -> None:
+    """
+    A real file just over MAX_INLINE_SIZE (32 MiB) cannot be inlined: build() reports
+    inline_too_large and says to upload instead; without inline_documents() it is fine.
+    """
+    path = tmp_path / "big.pdf"
+    write_large_pdf(path, MAX_INLINE_SIZE + 64 * 1024)
+    assert path.stat().st_size > MAX_INLINE_SIZE
+
+    def builder() -> WorkflowBuilder:
+        return valid().document(path, key="big.pdf")
+
+    with pytest.raises(WorkflowValidationError) as info:
+        builder().inline_documents().build()
+    assert info.value.codes == {"inline_too_large"}
+    (violation,) = info.value.violations
+    assert violation.path == "document 'big.pdf'"
+    assert "upload" in violation.message
+    assert str(MAX_INLINE_SIZE) in violation.message
+    assert builder().violations() == ()
+
+
+def test_inline_limit_applies_to_every_source_and_to_read_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """
+    Bytes, and a file object measured from its position, are checked against the limit;
+    DocumentSpec.read_bytes refuses too large a source itself, without reading it whole.
+    """
+    limit = len(ANCHOR_PDF) + 10
+    monkeypatch.setattr(spec_module, "MAX_INLINE_SIZE", limit)
+    big = ANCHOR_PDF + b"%" * 100
+    found = valid().document(big, key="big.pdf").inline_documents().violations()
+    assert [(v.code, v.path) for v in found] == [("inline_too_large", "document 'big.pdf'")]
+    # A file positioned mid-way: only what is left from its position counts.
+    handle = io.BytesIO(b"x" * 500 + ANCHOR_PDF)
+    handle.seek(500)
+    assert valid().document(handle, key="f.pdf").inline_documents().violations() == ()
+    assert handle.tell() == 500
+    with pytest.raises(DocumentError, match="upload it instead"):
+        DocumentSpec(key="big.pdf", file_name="big.pdf", source=big).read_bytes()
+
+    class OneShot(io.RawIOBase):
+        """A non-seekable file: its size cannot be known before reading."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.asked: list[int] = []
+            self._data = io.BytesIO(big)
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, size: int | None = -1) -> bytes:
+            self.asked.append(-1 if size is None else size)
+            return self._data.read(size)
+
+    one_shot = OneShot()
+    with pytest.raises(DocumentError, match="over the"):
+        DocumentSpec(key="s.pdf", file_name="s.pdf", source=one_shot).read_bytes()
+    assert one_shot.asked == [limit + 1]
 
 
 def test_to_payload_needs_every_document_id() -> None:

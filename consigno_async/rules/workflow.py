@@ -8,6 +8,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 
+from .. import spec
 from ..draft import Draft, effective_steps
 from ..enums import Mode, PdfaPolicy
 from ..errors import Violation
@@ -68,7 +69,10 @@ def rule_documents(draft: Draft) -> Iterator[Violation]:
 
 
 def rule_inline_source(draft: Draft) -> Iterator[Violation]:
-    """Inline documents must be readable synchronously (not async streams)."""
+    """
+    Inline documents must be readable synchronously (not async streams) and at most
+    :data:`~consigno_async.spec.MAX_INLINE_SIZE` bytes (32 MiB).
+    """
     if not draft.inline:
         return
     for document in draft.documents:
@@ -82,6 +86,16 @@ def rule_inline_source(draft: Draft) -> Iterator[Violation]:
                 document.path,
                 "an async stream cannot be sent inline: pass a path, bytes or a binary file, "
                 "or drop inline_documents() to upload it",
+            )
+            continue
+        size = spec.source_size(source)
+        if size is not None and size > spec.MAX_INLINE_SIZE:
+            yield Violation(
+                "inline_too_large",
+                document.path,
+                f"the document is {size} bytes, over the {spec.MAX_INLINE_SIZE} bytes that can "
+                "be sent inline (base64 in the workflow body): drop inline_documents() so it is "
+                "uploaded instead",
             )
 
 
