@@ -18,7 +18,7 @@ from client_support import serve
 
 from consigno_async import ConnectError, ConsignoClient
 from consigno_async.emulator.app import build_app
-from consigno_async.emulator.core import Core
+from consigno_async.emulator.server import Core
 from consigno_async.emulator.tokens import Credentials
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")

@@ -32,16 +32,16 @@ from __future__ import annotations
 import asyncio
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import orjson
 from aiohttp import web
 
 from .codes import EmulatorError
-from .core import CORE, Core
 from .documents import receive_upload
 from .middleware import (
+    CORE,
     DROP_AFTER,
     NEW_TOKEN,
     TRUNCATE,
@@ -52,6 +52,9 @@ from .middleware import (
     stats_middleware,
 )
 from .tokens import Session
+
+if TYPE_CHECKING:  # the server module imports this one: no import at run time
+    from .server import Core
 
 __all__ = ["build_app", "ok"]
 

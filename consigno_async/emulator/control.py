@@ -24,15 +24,17 @@ route                                       effect and answer
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
 from .codes import EmulatorError
-from .core import CORE, Core
-from .middleware import json_response
+from .middleware import CORE, json_response
 from .state import iso
+
+if TYPE_CHECKING:  # the server module imports this one: no import at run time
+    from .server import Core
 
 __all__ = ["add_control_routes", "clock_payload"]
 

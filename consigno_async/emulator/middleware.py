@@ -15,16 +15,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
 
 from .codes import EmulatorError, error_payload, framework_payload, html_page
-from .core import CORE
 from .state import iso
+
+if TYPE_CHECKING:  # the server module builds the app from this one: no import at run time
+    from .server import Core
 
 __all__ = [
     "API_PREFIX",
+    "CORE",
     "TRUNCATE",
     "drop_connection",
     "error_middleware",
@@ -32,6 +36,10 @@ __all__ = [
     "json_response",
     "stats_middleware",
 ]
+
+#: Where the emulator's :class:`~consigno_async.emulator.server.Core` lives in the aiohttp
+#: application: ``request.app[CORE]``.
+CORE: web.AppKey[Core] = web.AppKey("consigno_core")
 
 log = logging.getLogger("consigno_async.emulator")
 
