@@ -42,6 +42,8 @@ from .errors import (
     ClientStateError,
     ConflictError,
     ConnectError,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     ResponseFormatError,
 )
 from .reconcile import find_created_workflow
@@ -72,14 +74,30 @@ class _State(enum.Enum):
 
 
 def _check_id(value: str, what: str = "workflow id") -> str:
+    if type(value) is not str:
+        raise InvalidArgumentTypeError(f"the {what} must be a str, not {type(value).__name__}")
     if _ID.fullmatch(value) is None:
         # The value may be anything a caller passed: show its length only.
-        raise ValueError(
+        raise InvalidArgumentError(
             f"invalid {what}: expected 24 lowercase hexadecimal characters "
             f"(got {len(value)} characters)"
         )
     # Validated as 24 lowercase hex digits, the id is already quoted: quote_id(value) == value.
     return value
+
+
+def _check_arguments(concurrency: int, max_retries: int, timeout: object) -> None:
+    # Messages name the argument and what to pass; they never quote a credential.
+    for name, value, least in (("concurrency", concurrency, 1), ("max_retries", max_retries, 0)):
+        if type(value) is not int or value < least:
+            cls = InvalidArgumentError if type(value) is int else InvalidArgumentTypeError
+            raise cls(f"{name}= takes an int of at least {least} (got {value!r})")
+    if not isinstance(timeout, aiohttp.ClientTimeout) and not (
+        type(timeout) in (int, float) and timeout > 0  # type: ignore[operator]
+    ):
+        raise InvalidArgumentError(
+            "timeout= takes a positive number of seconds or an aiohttp.ClientTimeout"
+        )
 
 
 class ConsignoClient(ClientExtras):
@@ -121,10 +139,11 @@ class ConsignoClient(ClientExtras):
         on_response: Hook | None = None,
         on_retry: Hook | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        _check_arguments(concurrency, max_retries, timeout)
         if (client_id is None) != (client_secret is None):
-            raise ValueError("client_id and client_secret go together (loginAs)")
+            raise InvalidArgumentError(
+                "client_id and client_secret go together (loginAs): pass both or neither"
+            )
         self._username = username
         self._password = password
         self._tenant = tenant

@@ -15,6 +15,8 @@ from client_support import builder, make_client, serve, spec
 from consigno_async import (
     BadRequestError,
     ConsignoClient,
+    InvalidArgumentError,
+    InvalidArgumentTypeError,
     NotFoundError,
     ResponseFormatError,
 )
@@ -267,3 +269,47 @@ async def test_a_huge_error_body_is_read_up_to_64_kib_and_the_connection_let_go(
     assert whole.value.message == "gone"
     assert len(whole.value.parameters["pad"]) > 60_000
     assert retries == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "needle"),
+    [
+        ({"concurrency": 0}, InvalidArgumentError, "concurrency= takes an int of at least 1"),
+        ({"concurrency": "8"}, InvalidArgumentTypeError, "concurrency= takes an int"),
+        ({"max_retries": -1}, InvalidArgumentError, "max_retries= takes an int of at least 0"),
+        ({"max_retries": 1.5}, InvalidArgumentTypeError, "max_retries="),
+        ({"timeout": 0}, InvalidArgumentError, "timeout= takes a positive number"),
+        ({"timeout": "30"}, InvalidArgumentError, "timeout="),
+        ({"client_id": "platform"}, InvalidArgumentError, "pass both or neither"),
+        ({"client_secret": "cs-s3cret-value"}, InvalidArgumentError, "pass both or neither"),
+    ],
+)
+def test_constructor_arguments_raise_a_typed_error_without_secrets(
+    kwargs: dict[str, Any], error: type[Exception], needle: str
+) -> None:
+    with pytest.raises(error) as info:
+        ConsignoClient(
+            "http://127.0.0.1:9/api/v1", username="u", password="pw-s3cret-value", **kwargs
+        )
+    assert isinstance(info.value, ValueError)  # InvalidArgumentError is a ValueError
+    assert needle in str(info.value)
+    assert "s3cret" not in f"{info.value!s} {info.value!r}"
+
+
+async def test_bad_ids_raise_a_typed_error_before_any_request(
+    consigno_emulator: Emulator,
+) -> None:
+    async with make_client(consigno_emulator) as client:
+        for bad in ("../../auth/logout", "0123456789ABCDEF01234567", "s3cret-id" * 3, ""):
+            with pytest.raises(InvalidArgumentError) as info:
+                await client.get_workflow(bad)
+            assert "24 lowercase hexadecimal characters" in str(info.value)
+            assert f"got {len(bad)} characters" in str(info.value)
+            if bad:
+                assert bad not in str(info.value)
+        with pytest.raises(InvalidArgumentTypeError, match="must be a str, not NoneType"):
+            await client.delete_workflow(None)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):  # also a TypeError
+            await client.download_documents(42, "out/")  # type: ignore[arg-type]
+    stats = await consigno_emulator.stats()
+    assert stats["requests"] == {}
