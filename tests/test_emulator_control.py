@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import inspect
 import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from emulator_support import body, call, create, login, upload
 
-from consigno_async.emulator import Credentials, Emulator, EmulatorControl, EmulatorError
+from consigno_async.emulator import (
+    Credentials,
+    Emulator,
+    EmulatorControl,
+    EmulatorError,
+    pytest_plugin,
+)
+from consigno_async.emulator.app import build_app
+from consigno_async.emulator.server import Core
 
 
 @pytest_asyncio.fixture
@@ -114,9 +126,15 @@ async def test_credentials_hide_secrets_and_custom_accounts(http: aiohttp.Client
         assert (status, data["response"]["tenant"]) == (200, "acme")
 
 
-async def test_cli_prints_its_base_url_and_stops_on_sigterm(
-    http: aiohttp.ClientSession,
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+async def test_cli_prints_its_base_url_and_credentials_and_stops_cleanly(
+    http: aiohttp.ClientSession, stop_signal: signal.Signals
 ) -> None:
+    """
+    ``python -m consigno_async.emulator`` prints base_url first, then the control URL and
+    the demo credentials once (the banner is the only place the demo password shows); Ctrl-C
+    (SIGINT) or SIGTERM stops it with exit code 0 and no traceback.
+    """
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -139,6 +157,12 @@ async def test_cli_prints_its_base_url_and_stops_on_sigterm(
         assert base_url.endswith("/api/v1")
         rest = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
         assert rest.startswith("control_url=")
+        banner = (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        creds = Credentials()
+        assert banner.startswith(
+            f"demo user: username={creds.username} password={creds.password}"
+        ), banner
+        assert f"client_id={creds.client_id}" in banner
         status, _, headers = await call(
             http,
             "POST",
@@ -148,10 +172,48 @@ async def test_cli_prints_its_base_url_and_stops_on_sigterm(
         assert status == 200
         assert headers["X-Auth-Token"]
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        process.send_signal(stop_signal)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
+    assert "emulator stopped" in stderr.decode()
+    assert Credentials().password not in stdout.decode() + stderr.decode()  # banner only
+
+
+def test_every_route_handler_says_its_route() -> None:
+    """Each route's handler has a docstring naming its method(s) and path."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        app = build_app(Core(Credentials(), Path(data_dir)))
+        routes = [r for r in app.router.routes() if r.resource is not None]
+        assert len(routes) > 25
+        for route in routes:
+            doc = inspect.getdoc(route.handler) or ""
+            head = doc.split(":", 1)[0]
+            path = route.resource.canonical
+            assert route.method in head.split(), (route.method, path, doc)
+            assert head.endswith(path), (route.method, path, doc)
+
+
+def test_plugin_exports_only_what_it_defines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without pytest-asyncio the plugin defines no fixture, and ``__all__`` names none."""
+    assert pytest_plugin.__all__ == ["consigno_emulator"]
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        return None if name == "pytest_asyncio" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    name = "consigno_async.emulator._plugin_without_asyncio"
+    spec = importlib.util.spec_from_file_location(name, pytest_plugin.__file__)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.__all__ == []
+    assert not hasattr(module, "consigno_emulator")
+    namespace: dict[str, Any] = {}
+    exec(f"from {pytest_plugin.__name__} import *", namespace)  # the real one still exports
+    assert "consigno_emulator" in namespace
 
 
 async def test_no_secret_in_logs_or_answers(

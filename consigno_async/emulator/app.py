@@ -103,6 +103,7 @@ async def read_json(request: web.Request, core: Core) -> Any:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/auth/login: check the credentials (and loginAs headers), answer with a token."""
     core = request.app[CORE]
     body = await read_json(request, core)
     if not isinstance(body, dict):
@@ -120,6 +121,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/auth/logout: invalidate the request's token."""
     core = request.app[CORE]
     await authenticate(request)
     token = await _token(request)
@@ -130,6 +132,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def verify(request: web.Request) -> web.StreamResponse:
+    """HEAD /api/v1/auth: 200 when the request's token is valid (401 otherwise)."""
     await authenticate(request)
     return web.Response(status=200)
 
@@ -138,6 +141,7 @@ async def verify(request: web.Request) -> web.StreamResponse:
 
 
 async def upload_document(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/documents: receive a multipart PDF upload, answer its metadata."""
     core = request.app[CORE]
     session = await authenticate(request)
     document = await receive_upload(request, core.store, core.data_dir, session.user)
@@ -145,6 +149,7 @@ async def upload_document(request: web.Request) -> web.StreamResponse:
 
 
 async def create_workflow(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/workflows: check and create a workflow (launched with status 1)."""
     core = request.app[CORE]
     session = await authenticate(request)
     record = await core.engine.create(await read_json(request, core), session.user)
@@ -152,12 +157,14 @@ async def create_workflow(request: web.Request) -> web.StreamResponse:
 
 
 async def get_workflow(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/workflows/{id}: one workflow (deleted ones answer with status 6)."""
     core = request.app[CORE]
     await authenticate(request)
     return ok(core.engine.render(core.engine.workflow(request.match_info["id"])))
 
 
 async def update_workflow(request: web.Request) -> web.StreamResponse:
+    """PUT or PATCH /api/v1/workflows/{id}: change a workflow (e.g. launch a draft)."""
     core = request.app[CORE]
     await authenticate(request)
     body = await read_json(request, core)
@@ -166,6 +173,7 @@ async def update_workflow(request: web.Request) -> web.StreamResponse:
 
 
 async def delete_workflow(request: web.Request) -> web.StreamResponse:
+    """DELETE /api/v1/workflows/{id}: mark the workflow deleted (status 6)."""
     core = request.app[CORE]
     await authenticate(request)
     record = await core.engine.delete(request.match_info["id"])
@@ -208,12 +216,14 @@ def _list_query(request: web.Request) -> dict[str, Any]:
 
 
 async def list_workflows(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/workflows: one page of workflows, filtered and sorted by the query."""
     core = request.app[CORE]
     await authenticate(request)
     return ok(core.engine.list(_list_query(request)))
 
 
 async def list_deleted(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/workflows/deleted: one page of deleted workflows."""
     core = request.app[CORE]
     await authenticate(request)
     return ok(core.engine.list(_list_query(request), deleted=True))
@@ -269,6 +279,7 @@ async def stream_file(
 
 
 async def download_documents(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/workflows/{id}/documents: stream the signed PDF (or a ZIP)."""
     core = request.app[CORE]
     await authenticate(request)
     source, content_type, filename, temporary = await core.engine.documents_file(
@@ -282,6 +293,7 @@ async def download_documents(request: web.Request) -> web.StreamResponse:
 
 
 async def download_audit(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/workflows/{id}/audit: stream the audit trail PDF (4091 before completion)."""
     core = request.app[CORE]
     await authenticate(request)
     workflow_id = request.match_info["id"]
@@ -299,7 +311,7 @@ def _page(title: str, text: str, status: int = 200) -> web.Response:
 
 
 async def edit_page(request: web.Request) -> web.StreamResponse:
-    """What ``editUrl`` opens: a stand-in for the project workspace."""
+    """GET /ui/workflows/{id}/edit: what ``editUrl`` opens, a stand-in for the workspace."""
     core = request.app[CORE]
     try:
         record = core.engine.workflow(request.match_info["id"])
@@ -310,8 +322,9 @@ async def edit_page(request: web.Request) -> web.StreamResponse:
 
 async def sign_page(request: web.Request) -> web.StreamResponse:
     """
-    What an embedded signer's ``signUrl`` does in the emulator: sign the action at once, then
-    redirect to its ``returnUrl`` with ``?status=success`` (``expired`` when too late).
+    GET /ui/sign/{id}/{action}: what an embedded signer's ``signUrl`` does in the emulator:
+    sign the action at once, then redirect to its ``returnUrl`` with ``?status=success``
+    (``expired`` when too late).
     """
     core = request.app[CORE]
     workflow_id, action_id = request.match_info["id"], request.match_info["action"]

@@ -67,11 +67,13 @@ def clock_payload(core: Core) -> dict[str, Any]:
 
 
 async def reset(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/reset: forget all state but the configuration."""
     request.app[CORE].reset()
     return json_response({"ok": True})
 
 
 async def sign(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/workflows/{id}/sign: sign one action (actionId) or every remaining one."""
     core = request.app[CORE]
     body = await _body(request)
     record = await core.engine.sign(request.match_info["id"], _optional_text(body, "actionId"))
@@ -79,6 +81,7 @@ async def sign(request: web.Request) -> web.StreamResponse:
 
 
 async def decline(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/workflows/{id}/decline: decline an action, with an optional reason."""
     core = request.app[CORE]
     body = await _body(request)
     record = await core.engine.decline(
@@ -88,6 +91,7 @@ async def decline(request: web.Request) -> web.StreamResponse:
 
 
 async def advance_clock(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/clock/advance: move the emulator clock forward by seconds."""
     core = request.app[CORE]
     seconds = (await _body(request)).get("seconds")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
@@ -97,35 +101,42 @@ async def advance_clock(request: web.Request) -> web.StreamResponse:
 
 
 async def get_clock(request: web.Request) -> web.StreamResponse:
+    """GET /_emulator/clock: the emulator clock (now and offset)."""
     return json_response(clock_payload(request.app[CORE]))
 
 
 async def expire_tokens(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/tokens/expire: expire every live token."""
     return json_response({"expired": request.app[CORE].tokens.expire_all()})
 
 
 async def rotate_tokens(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/tokens/rotate: rotate every live token (old ones get a grace)."""
     core = request.app[CORE]
     core.tokens.rotate_all()
     return json_response({"ok": True, "live": core.tokens.live_count()})
 
 
 async def add_fault(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/faults: add a fault rule, answer its id."""
     fault = request.app[CORE].faults.add(await _body(request))
     return json_response({"id": fault.id, "fault": fault.to_json()}, 201)
 
 
 async def list_faults(request: web.Request) -> web.StreamResponse:
+    """GET /_emulator/faults: the active fault rules."""
     faults = request.app[CORE].faults.faults
     return json_response({"faults": [fault.to_json() for fault in faults]})
 
 
 async def clear_faults(request: web.Request) -> web.StreamResponse:
+    """DELETE /_emulator/faults: remove every fault rule."""
     request.app[CORE].faults.clear()
     return json_response({"ok": True})
 
 
 async def remove_fault(request: web.Request) -> web.StreamResponse:
+    """DELETE /_emulator/faults/{id}: remove one fault rule (5004 if unknown)."""
     faults = request.app[CORE].faults
     fault_id = request.match_info["id"]
     before = len(faults.faults)
@@ -136,6 +147,7 @@ async def remove_fault(request: web.Request) -> web.StreamResponse:
 
 
 async def stats(request: web.Request) -> web.StreamResponse:
+    """GET /_emulator/stats: request counts by route and status, and the state counters."""
     core = request.app[CORE]
     core.engine.refresh_expiry()
     return json_response(core.store.stats.snapshot(core.store))
@@ -150,10 +162,12 @@ def _settings(core: Core) -> dict[str, Any]:
 
 
 async def get_settings(request: web.Request) -> web.StreamResponse:
+    """GET /_emulator/settings: second factor, loginAs and latency settings."""
     return json_response(_settings(request.app[CORE]))
 
 
 async def set_settings(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/settings: change the second factor, loginAs or latency settings."""
     core = request.app[CORE]
     body = await _body(request)
     for key in body:

@@ -20,10 +20,13 @@ from collections.abc import AsyncIterator
 
 from .server import Emulator
 
-__all__ = ["consigno_emulator"]
+# Only what is defined is exported: without pytest-asyncio there is no fixture to name.
+__all__: list[str] = []
 
 if importlib.util.find_spec("pytest_asyncio") is not None:
     import pytest_asyncio
+
+    __all__ += ["consigno_emulator"]
 
     @pytest_asyncio.fixture
     async def consigno_emulator() -> AsyncIterator[Emulator]:
