@@ -33,6 +33,7 @@ import attrs
 from aiohttp import hdrs
 
 from ._logging import Redactor, logger, redact_headers
+from ._slots import Slots
 from .auth import TokenManager
 from .decoding import TOKEN_ERROR_CODES, error_from_response, parse_retry_after
 from .errors import (
@@ -171,7 +172,7 @@ class HttpCore:
         self.session = session
         self.timeout = timeout
         self.retry = retry
-        self.semaphore = asyncio.Semaphore(concurrency)
+        self.semaphore = Slots(concurrency)
         self.ssl = ssl
         self.auth = auth
         self.login = login
