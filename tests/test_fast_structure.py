@@ -157,3 +157,22 @@ def test_a_bad_member_still_raises_the_shape_error() -> None:
         structure({**WORKFLOW, "status": 42}, Workflow)
     with pytest.raises(ResponseFormatError, match="shape of a Workflow"):
         structure({**WORKFLOW, "id": None}, Workflow)
+
+
+def test_the_init_path_agrees_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Classes that are not plain slotted attrs classes are built through their __init__.
+    from consigno_async import _fast_structure
+
+    saved = dict(responses._FAST_HOOKS)
+    monkeypatch.setattr(_fast_structure, "_plain_slots", lambda *_: False)
+    try:
+        responses._make_converter()
+        fast = responses._FAST_HOOKS[Workflow]
+        assert fast is not saved[Workflow]
+        slow = fast.__globals__["slow"]
+        rng = random.Random(5)
+        cases = [WORKFLOW] + [_mutated(WORKFLOW, rng) for _ in range(150)]
+        for data in cases:
+            assert _outcome(fast, data, Workflow) == _outcome(slow, data, Workflow), data
+    finally:
+        responses._FAST_HOOKS.update(saved)
