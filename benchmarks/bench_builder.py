@@ -11,11 +11,14 @@ orjson bytes decode to the same object as the stdlib ``json`` output.
 Run: ``PYTHONHASHSEED=0 .venv/bin/python benchmarks/bench_builder.py`` (prints JSON; exit
 status 1 if the linearity gate fails). "validation" is ``builder.violations()`` (every rule),
 "build" is validation plus making the frozen spec, "serialization" is ``to_payload()`` plus
-``orjson.dumps``; the gate is on ``build()`` + ``to_payload()``.
+``orjson.dumps``; the gate is on ``build()`` + ``to_payload()``, timed as ``timeit`` does,
+with the cycle collector off. ``build_plus_to_payload_gc_on`` is the same work with the
+collector on, as in a real program (informative).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import platform
@@ -57,12 +60,17 @@ def make_builder(signers: int) -> WorkflowBuilder:
     return builder
 
 
-def interleaved_rounds(funcs: dict[int, Callable[[], Any]]) -> dict[int, list[float]]:
+def interleaved_rounds(
+    funcs: dict[int, Callable[[], Any]], *, collector: bool = False
+) -> dict[int, list[float]]:
     """
     Per-call times of each function: ``Timer.autorange`` picks each one's loop count, then
     REPEATS rounds run them in turn (1k, 10k, 1k, 10k...) so drift hits both sizes alike.
+    ``timeit`` turns the cycle collector off; ``collector=True`` keeps it on, as in a real
+    program (where its full passes over a big heap show up).
     """
-    timers = {size: timeit.Timer(func) for size, func in funcs.items()}
+    setup: Callable[[], object] = gc.enable if collector else (lambda: None)
+    timers = {size: timeit.Timer(func, setup=setup) for size, func in funcs.items()}
     loops = {size: timer.autorange()[0] for size, timer in timers.items()}
     rounds: dict[int, list[float]] = {size: [] for size in funcs}
     for _ in range(REPEATS):
@@ -97,9 +105,11 @@ def measure() -> dict[str, dict[str, Any]]:
         "json_dumps": per_size(lambda n: lambda: json.dumps(payloads[n])),
         "build_plus_to_payload": per_size(lambda n: lambda: builders[n].build().to_payload(ids)),
     }
+    # The same gated work with the cycle collector on (informative, not gated).
+    cases["build_plus_to_payload_gc_on"] = cases["build_plus_to_payload"]
     small, large = SIZES
     for name, funcs in cases.items():
-        rounds = interleaved_rounds(funcs)
+        rounds = interleaved_rounds(funcs, collector=name.endswith("_gc_on"))
         for size, times in rounds.items():
             result[str(size)][name] = round(statistics.median(times) * 1000, 3)
         # Each round times both sizes back to back: the median of those paired ratios is
@@ -127,7 +137,14 @@ def main() -> int:
     small, large = by_size[str(SIZES[0])], by_size[str(SIZES[1])]
     ratios = {
         key: round(large[key] / small[key], 2)
-        for key in ("validation", "serialization", "build", "to_payload", "build_plus_to_payload")
+        for key in (
+            "validation",
+            "serialization",
+            "build",
+            "to_payload",
+            "build_plus_to_payload",
+            "build_plus_to_payload_gc_on",
+        )
     }
     report = {
         "benchmark": "builder",

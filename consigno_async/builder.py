@@ -35,7 +35,7 @@ from .errors import (
 from .model import DEFAULT_ZONE_HEIGHT, DEFAULT_ZONE_WIDTH
 from .pdfinfo import PdfInfo, inspect_pdf
 from .rules import check
-from .spec import WorkflowSpec, compile_spec
+from .spec import WorkflowSpec, compile_spec, paused_collection
 
 __all__ = ["WorkflowBuilder"]
 
@@ -407,8 +407,9 @@ class WorkflowBuilder:
 
     def violations(self, *, launch: bool = True) -> tuple[Violation, ...]:
         """Every rule the workflow breaks (empty when :meth:`build` would succeed)."""
-        draft = self._prepare(_flag("launch", launch))
-        found = check(draft)
+        draft = self._prepare(_flag("launch", launch))  # PDFs read with the collector on
+        with paused_collection():
+            found = check(draft)
         return (self._bad_expiry, *found) if self._bad_expiry else tuple(found)
 
     def build(self, launch: bool = True) -> WorkflowSpec:
@@ -455,4 +456,5 @@ class WorkflowBuilder:
         return info, error
 
     def _spec(self, draft: Draft) -> WorkflowSpec:
-        return compile_spec(draft, message=self._message, owner_emails=self._owner_emails)
+        with paused_collection():
+            return compile_spec(draft, message=self._message, owner_emails=self._owner_emails)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builder_support import DOC, TODAY, valid, with_alice, with_bob
+from builder_support import DOC, TODAY, two_signers, valid, with_alice, with_bob
 from pdfs import ANCHOR_PDF, TWO_SIZES_PDF
 
 from consigno_async import (
@@ -25,10 +26,11 @@ from consigno_async import (
     WorkflowSpec,
     WorkflowValidationError,
 )
+from consigno_async import builder as builder_module
 from consigno_async import spec as spec_module
 from consigno_async.model import Workflow, converter
 from consigno_async.pdfgen import write_large_pdf
-from consigno_async.spec import MAX_INLINE_SIZE
+from consigno_async.spec import MAX_INLINE_SIZE, paused_collection
 
 
 def test_issue_example_payload_field_by_field() -> None:
@@ -362,3 +364,42 @@ def test_builder_example_from_readme(tmp_path: Path, monkeypatch: pytest.MonkeyP
     exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert isinstance(namespace["spec"], WorkflowSpec)
     assert namespace["body"]["actions"][1]["mode"] == "embedded"
+
+
+def test_collector_paused_while_building_and_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """
+    check(), compile_spec() and to_payload() run with the cycle collector paused (they make
+    no cycles), and it comes back as it was: on, or off when the caller had turned it off.
+    """
+    seen: dict[str, bool] = {}
+
+    def watching(name: str, real: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            seen[name] = gc.isenabled()
+            return real(*args, **kwargs)
+
+        return call
+
+    class Converter:
+        unstructure = staticmethod(watching("unstructure", converter.unstructure))
+
+    monkeypatch.setattr(builder_module, "check", watching("check", builder_module.check))
+    monkeypatch.setattr(
+        builder_module, "compile_spec", watching("compile_spec", builder_module.compile_spec)
+    )
+    monkeypatch.setattr(spec_module, "converter", Converter)
+    assert gc.isenabled()
+    spec = two_signers().build()
+    spec.to_payload({DOC: "5f0c3d2e1a9b8c7d6e5f4a3b"})
+    assert seen == {"check": False, "compile_spec": False, "unstructure": False}
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_collection(), paused_collection():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), paused_collection():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
