@@ -5,8 +5,11 @@ Benchmark of WorkflowBuilder: validation and serialization at 1,000 and 10,000 s
 Each figure is the median of 7 ``timeit`` rounds, each running the number of loops
 ``Timer.autorange`` picked; the two sizes run in turn, round by round, so that drift on a
 shared machine hits both alike. Pure CPU, no network. The gate is linearity: the time for
-10,000 signers must stay within 12 times the time for 1,000. Also checks (section 7) that the
-orjson bytes decode to the same object as the stdlib ``json`` output.
+10,000 signers must stay within 12 times the time for 1,000, estimated as the median of the
+per-round ratios (each round times both sizes back to back). The ratio of the two medians is
+reported too, but it flaps under load: one quiet 1k median and one busy 10k median, taken
+minutes apart, made a 10.4x workload read 13.4x on a loaded 2-core machine. Also checks
+(section 7) that the orjson bytes decode to the same object as the stdlib ``json`` output.
 
 Run: ``PYTHONHASHSEED=0 .venv/bin/python benchmarks/bench_builder.py`` (prints JSON; exit
 status 1 if the linearity gate fails). "validation" is ``builder.violations()`` (every rule),
@@ -156,7 +159,9 @@ def main() -> int:
         "gate": {
             "ratio_max": RATIO_GATE,
             "gated": "build_plus_to_payload",
-            "ratio_ok": ratios["build_plus_to_payload"] <= RATIO_GATE,
+            "estimator": "median_of_paired_round_ratios",
+            "ratio": paired["build_plus_to_payload"],
+            "ratio_ok": paired["build_plus_to_payload"] <= RATIO_GATE,
             "budget_1k_build_ms": BUDGET_1K_MS,
             "budget_1k_ok": small["build"] < BUDGET_1K_MS,
             "note": "timing budgets are informative on a shared machine; only the ratio gates",
