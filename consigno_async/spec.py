@@ -19,6 +19,7 @@ import gc
 import hashlib
 import io
 import os
+import threading
 from collections.abc import AsyncIterable, Iterator, Mapping
 from typing import Any, BinaryIO, TypeAlias
 
@@ -70,6 +71,11 @@ _CHUNK = 1 << 20
 MAX_INLINE_SIZE = 32 * 1024 * 1024
 
 
+_pause_lock = threading.Lock()
+_pause_depth = 0
+_pause_restore = False
+
+
 @contextlib.contextmanager
 def paused_collection() -> Iterator[None]:
     """
@@ -80,15 +86,25 @@ def paused_collection() -> Iterator[None]:
     hold no reference cycles, so reference counting frees them and the collector has nothing
     to find; yet each 700 allocations trigger a collection, and the full ones walk the whole
     heap (including the builder's own drafts), which made 10,000 signers cost ~12x 1,000
-    instead of ~10x. Nested use is harmless: only the outermost pause re-enables.
+    instead of ~10x.
+
+    The pause is process-wide, so it is counted: nested pauses, and pauses in several threads
+    at once, re-enable the collector only when the last one ends, and only if it was enabled
+    when the first one began. A collector the application turned off stays off.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _pause_depth, _pause_restore
+    with _pause_lock:
+        if _pause_depth == 0:
+            _pause_restore = gc.isenabled()
+            gc.disable()
+        _pause_depth += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _pause_lock:
+            _pause_depth -= 1
+            if _pause_depth == 0 and _pause_restore:
+                gc.enable()
 
 
 def source_size(source: Any) -> int | None:

@@ -403,3 +403,32 @@ def test_collector_paused_while_building_and_restored(monkeypatch: pytest.Monkey
     with pytest.raises(RuntimeError), paused_collection():
         raise RuntimeError("boom")
     assert gc.isenabled()
+
+
+def test_paused_collection_is_counted_across_threads() -> None:
+    """Overlapping pauses in two threads re-enable the collector only when the last one ends."""
+    import threading
+
+    first_in = threading.Event()
+    second_done = threading.Event()
+    states: list[bool] = []
+
+    def first() -> None:
+        with paused_collection():
+            first_in.set()
+            second_done.wait(5)
+            states.append(gc.isenabled())  # the second pause ended; ours still holds
+
+    def second() -> None:
+        first_in.wait(5)
+        with paused_collection():
+            pass
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert states == [False]
+    assert gc.isenabled()
