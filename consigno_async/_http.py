@@ -30,12 +30,13 @@ from urllib.parse import quote
 
 import aiohttp
 import attrs
+import orjson
 from aiohttp import hdrs
 
 from ._logging import Redactor, logger, redact_headers
 from ._slots import Slots
 from .auth import TokenManager
-from .decoding import TOKEN_ERROR_CODES, error_from_response, parse_retry_after
+from .decoding import TOKEN_ERROR_CODES, decode_payload, error_from_response, parse_retry_after
 from .errors import (
     AmbiguousOutcomeError,
     ApiError,
@@ -45,10 +46,20 @@ from .errors import (
     StreamConsumedError,
     TimeoutError,
 )
+from .responses import Workflow, structure
 from .retry import ATTEMPT_STATUSES, Phase, RequestKind, RetryPolicy
 from .uploads import UploadSource
 
-__all__ = ["Call", "HttpCore", "RequestEvent", "ResponseEvent", "RetryEvent"]
+__all__ = [
+    "Call",
+    "HttpCore",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "drain_true",
+    "read_payload",
+    "read_workflow",
+]
 
 _log = logger.getChild("http")
 _T = TypeVar("_T")
@@ -158,6 +169,7 @@ class HttpCore:
         *,
         session: aiohttp.ClientSession | None,
         timeout: aiohttp.ClientTimeout,
+        transfer_timeout: aiohttp.ClientTimeout,
         retry: RetryPolicy,
         concurrency: int,
         ssl: bool | ssl_module.SSLContext,
@@ -171,6 +183,7 @@ class HttpCore:
         self.base_url = base_url.rstrip("/")
         self.session = session
         self.timeout = timeout
+        self.transfer_timeout = transfer_timeout
         self.retry = retry
         self.semaphore = Slots(concurrency)
         self.ssl = ssl
@@ -254,7 +267,11 @@ class HttpCore:
                         data=data,
                         headers=headers,
                         allow_redirects=False,
-                        timeout=self.timeout,
+                        timeout=(
+                            self.timeout
+                            if call.upload is None and not call.form_token
+                            else self.transfer_timeout
+                        ),
                         ssl=self.ssl,
                     ) as resp:
                         status = resp.status
@@ -451,3 +468,36 @@ async def _fire(hook: Hook, event: Any) -> None:
     result = hook(event)
     if inspect.isawaitable(result):
         await result
+
+
+# Response handlers shared by the client's methods.
+
+
+async def read_payload(resp: aiohttp.ClientResponse) -> Any:
+    """Handler: the ``response`` payload of a success envelope."""
+    body = await resp.read()
+    return decode_payload(body, status=resp.status, content_type=resp.headers.get("Content-Type"))
+
+
+async def read_workflow(resp: aiohttp.ClientResponse) -> Workflow:
+    """Handler: a success envelope holding a workflow, as a typed :class:`Workflow`."""
+    body = await resp.read()
+    # The usual answer, read in one pass; anything else takes decode_payload's careful path
+    # (and its error messages).
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    if type(data) is dict and "response" in data:
+        payload = data["response"]
+    else:
+        payload = decode_payload(
+            body, status=resp.status, content_type=resp.headers.get("Content-Type")
+        )
+    return structure(payload, Workflow, status=resp.status)
+
+
+async def drain_true(resp: aiohttp.ClientResponse) -> bool:
+    """Handler: read and drop the body (the connection is reused), answer True."""
+    await resp.read()
+    return True

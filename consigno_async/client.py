@@ -29,11 +29,10 @@ import aiohttp
 import orjson
 
 from ._client_extras import ClientExtras
-from ._http import Call, Hook, HttpCore
+from ._http import Call, Hook, HttpCore, drain_true, read_payload, read_workflow
 from ._logging import Redactor, logger, payload_secrets
 from .auth import TokenManager
 from .builder import WorkflowBuilder
-from .decoding import decode_payload
 from .downloads import DownloadedFile, resolve_destination, save_stream
 from .enums import PdfaPolicy, WorkflowStatus
 from .errors import (
@@ -58,9 +57,12 @@ __all__ = ["ConsignoClient"]
 
 _log = logger.getChild("client")
 
-#: Default per-attempt timeouts: connect quickly, but let a 200 MB transfer take its time
-#: (only silence longer than ``sock_read`` aborts it).
+#: Default per-attempt timeout of uploads and downloads: connect quickly, but let a 200 MB
+#: transfer take its time (only silence longer than ``sock_read`` aborts it).
 DEFAULT_TIMEOUT: Final = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+#: Default per-attempt timeout of the small JSON calls: one deadline for the whole exchange
+#: (a ``sock_read`` timer would be re-armed on every read of every answer).
+DEFAULT_CALL_TIMEOUT: Final = aiohttp.ClientTimeout(total=120, sock_connect=30)
 DEFAULT_CONCURRENCY: Final = 16
 _ID = re.compile(r"[0-9a-f]{24}")
 _DOCUMENT_ALREADY_USED: Final = "4090"
@@ -113,7 +115,9 @@ class ConsignoClient(ClientExtras):
         client_id, client_secret: the platform's key and secret for loginAs.
         session: an existing :class:`aiohttp.ClientSession` to use; the client then does not
             close it.
-        timeout: seconds (total per attempt) or an :class:`aiohttp.ClientTimeout`.
+        timeout: seconds (total per attempt) or an :class:`aiohttp.ClientTimeout`, for every
+            request. By default JSON calls get 120 s in all and transfers (uploads,
+            downloads) are aborted only by 120 s of silence, however long they take.
         max_retries: retries after the first attempt, for what is safe to retry.
         concurrency: the most requests in flight at once (uploads included).
         ssl: TLS verification: True (default), False to turn it off, or an SSLContext.
@@ -153,12 +157,18 @@ class ConsignoClient(ClientExtras):
         self._state = _State.UNOPENED
         self._redactor = Redactor([password, client_secret])
         self._auth = TokenManager()
-        if not isinstance(timeout, aiohttp.ClientTimeout):
-            timeout = aiohttp.ClientTimeout(total=float(timeout))
+        call_timeout: aiohttp.ClientTimeout
+        if timeout is DEFAULT_TIMEOUT:
+            call_timeout = DEFAULT_CALL_TIMEOUT
+        elif isinstance(timeout, aiohttp.ClientTimeout):
+            call_timeout = timeout
+        else:
+            timeout = call_timeout = aiohttp.ClientTimeout(total=float(timeout))
         self._core = HttpCore(
             base_url,
             session=session,
-            timeout=timeout,
+            timeout=call_timeout,
+            transfer_timeout=timeout,
             retry=RetryPolicy(max_retries=max_retries),
             concurrency=concurrency,
             ssl=ssl,
@@ -271,7 +281,7 @@ class ConsignoClient(ClientExtras):
             return False
         try:
             return await core.send(
-                Call("HEAD", "/auth", relogin=False, operation="verify_token"), _drain_true
+                Call("HEAD", "/auth", relogin=False, operation="verify_token"), drain_true
             )
         except AuthenticationError:
             return False
@@ -283,7 +293,7 @@ class ConsignoClient(ClientExtras):
             return
         try:
             call = Call("POST", "/auth/logout", relogin=False, operation="logout")
-            await core.send(call, _drain_true)
+            await core.send(call, drain_true)
         except AuthenticationError:
             pass  # the token was already dead: logged out all the same
         finally:
@@ -323,7 +333,7 @@ class ConsignoClient(ClientExtras):
             upload=upload,
             upload_data=upload_data(pdfa, label),
         )
-        payload = await self._open().send(call, _json_payload)
+        payload = await self._open().send(call, read_payload)
         metadata = payload.get("metadata") if isinstance(payload, dict) else None
         return structure(metadata, DocumentMetadata, status=201)
 
@@ -403,7 +413,7 @@ class ConsignoClient(ClientExtras):
         last: AmbiguousOutcomeError | None = None
         for _ in range(rounds):
             try:
-                return await core.send(call, _workflow)
+                return await core.send(call, read_workflow)
             except AmbiguousOutcomeError as exc:
                 last = exc
                 _log.warning("create_workflow(%r): outcome unknown, reconciling", spec.name)
@@ -448,7 +458,7 @@ class ConsignoClient(ClientExtras):
     async def get_workflow(self, workflow_id: str) -> Workflow:
         """The workflow, as the service reports it now."""
         path = "/workflows/" + _check_id(workflow_id)
-        return await self._open().send(Call("GET", path, operation="get_workflow"), _workflow)
+        return await self._open().send(Call("GET", path, operation="get_workflow"), read_workflow)
 
     async def launch_workflow(self, workflow_id: str) -> Workflow:
         """Launch a draft (``PUT /workflows/{id}`` with status 1); returns the workflow."""
@@ -458,18 +468,20 @@ class ConsignoClient(ClientExtras):
             "PUT", path, kind=RequestKind.CREATE, operation="launch_workflow", json=b'{"status":1}'
         )
         try:
-            return await core.send(call, _workflow)
+            return await core.send(call, read_workflow)
         except AmbiguousOutcomeError:
             # Did the launch happen? Read the workflow back instead of guessing.
             current = await self.get_workflow(workflow_id)
             if current.status is not WorkflowStatus.CREATED:
                 return current
-            return await core.send(call, _workflow)
+            return await core.send(call, read_workflow)
 
     async def delete_workflow(self, workflow_id: str) -> Workflow:
         """Delete a workflow; returns it with status ``DELETED``."""
         path = "/workflows/" + _check_id(workflow_id)
-        return await self._open().send(Call("DELETE", path, operation="delete_workflow"), _workflow)
+        return await self._open().send(
+            Call("DELETE", path, operation="delete_workflow"), read_workflow
+        )
 
     async def list_workflow_page(
         self,
@@ -493,7 +505,7 @@ class ConsignoClient(ClientExtras):
         if name is not None:
             params["filterName"] = name
         call = Call("GET", "/workflows", params=params, operation="list_workflows")
-        data = await self._open().send(call, _json_payload)
+        data = await self._open().send(call, read_payload)
         return structure(data, WorkflowPage, status=200)
 
     async def list_workflows(
@@ -568,30 +580,3 @@ class ConsignoClient(ClientExtras):
 
         call = Call("POST", path, form_token=True, operation=f"download_{what}")
         return await core.send(call, save)
-
-
-async def _json_payload(resp: aiohttp.ClientResponse) -> Any:
-    body = await resp.read()
-    return decode_payload(body, status=resp.status, content_type=resp.headers.get("Content-Type"))
-
-
-async def _workflow(resp: aiohttp.ClientResponse) -> Workflow:
-    body = await resp.read()
-    # The usual answer, read in one pass; anything else takes decode_payload's careful path
-    # (and its error messages).
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        data = None
-    if type(data) is dict and "response" in data:
-        payload = data["response"]
-    else:
-        payload = decode_payload(
-            body, status=resp.status, content_type=resp.headers.get("Content-Type")
-        )
-    return structure(payload, Workflow, status=resp.status)
-
-
-async def _drain_true(resp: aiohttp.ClientResponse) -> bool:
-    await resp.read()
-    return True

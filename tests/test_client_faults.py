@@ -248,3 +248,35 @@ async def test_truncated_download_is_retried_and_leaves_no_partial_file(
         with pytest.raises(ResponseFormatError, match="truncated"):
             await client.download_documents(wf.id, tmp_path / "other.pdf")
     assert sorted(os.listdir(tmp_path)) == ["signed.pdf"]
+
+
+async def test_a_slow_answer_past_the_timeout_raises_timeout_error(
+    consigno_emulator: Emulator,
+) -> None:
+    """timeout= bounds each attempt; a stalled answer ends as the library's TimeoutError."""
+    from consigno_async import TimeoutError as ConsignoTimeout
+    from consigno_async import TransportError
+
+    wf = await _workflow(consigno_emulator)
+    await consigno_emulator.add_fault(latencyMs=3000, paths=[f"{WORKFLOWS}/{wf.id}"], count=1)
+    async with make_client(consigno_emulator, timeout=0.3, max_retries=0) as client:
+        started = time.monotonic()
+        with pytest.raises(ConsignoTimeout) as info:
+            await client.get_workflow(wf.id)
+        assert time.monotonic() - started < 2.5
+        assert isinstance(info.value, TransportError)
+        assert isinstance(info.value, TimeoutError)  # the builtin, for existing except clauses
+        # The client is still usable once the stalled call has given up.
+        assert (await client.get_workflow(wf.id)).id == wf.id
+
+
+def test_default_timeouts_bound_calls_in_all_and_transfers_by_silence() -> None:
+    """JSON calls get one overall deadline; uploads and downloads only a silence limit."""
+    from consigno_async import ConsignoClient
+
+    client = ConsignoClient("http://127.0.0.1:9/api/v1", username="u", password="p")
+    assert client._core.timeout.total == 120
+    assert client._core.transfer_timeout.total is None
+    assert client._core.transfer_timeout.sock_read == 120
+    explicit = ConsignoClient("http://127.0.0.1:9/api/v1", username="u", password="p", timeout=5)
+    assert explicit._core.timeout.total == explicit._core.transfer_timeout.total == 5
