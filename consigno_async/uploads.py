@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+from abc import abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import suppress
 from pathlib import Path
@@ -47,21 +48,35 @@ DocumentSource = (
 )
 
 
-class _FilePayload(Payload):
-    """A file read in chunks in a worker thread; the caller owns (and closes) the file."""
+class _StreamedPayload(Payload):
+    """
+    A document part streamed to the writer, never held whole nor decoded to text.
 
-    _autoclose = True  # the file's owner closes it, not aiohttp
+    Subclasses implement :meth:`write_with_length`; :meth:`write` sends everything.
+    """
 
-    def __init__(self, file: IO[bytes], size: int | None, **kwargs: Any) -> None:
-        super().__init__(file, **kwargs)
-        self._file = file
-        self._size = size
+    _autoclose = True  # the source's owner closes it, not aiohttp
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
         raise TypeError("a streamed document part cannot be decoded to text")
 
     async def write(self, writer: AbstractStreamWriter) -> None:
         await self.write_with_length(writer, None)
+
+    @abstractmethod
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        """Send the part (at most ``content_length`` bytes where the subclass honours it)."""
+
+
+class _FilePayload(_StreamedPayload):
+    """A file read in chunks in a worker thread; the caller owns (and closes) the file."""
+
+    def __init__(self, file: IO[bytes], size: int | None, **kwargs: Any) -> None:
+        super().__init__(file, **kwargs)
+        self._file = file
+        self._size = size
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
@@ -79,21 +94,13 @@ class _FilePayload(Payload):
             await writer.write(chunk)
 
 
-class _IteratorPayload(Payload):
+class _IteratorPayload(_StreamedPayload):
     """An async iterator of bytes, with the chunks already pulled to check the PDF magic."""
-
-    _autoclose = True
 
     def __init__(self, head: list[bytes], rest: AsyncIterator[bytes], **kwargs: Any) -> None:
         super().__init__(rest, **kwargs)
         self._head = head
         self._rest = rest
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        raise TypeError("a streamed document part cannot be decoded to text")
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        await self.write_with_length(writer, None)
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
