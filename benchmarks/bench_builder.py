@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import gc
 import json
-import os
-import platform
 import statistics
 import sys
 import timeit
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
+import _common
 import orjson
 
 from consigno_async import Amr, WorkflowBuilder
@@ -122,17 +120,6 @@ def measure() -> dict[str, dict[str, Any]]:
     return result
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> int:
     """Run both sizes, print the JSON report, return 1 if the linearity gate fails."""
     by_size = measure()
@@ -166,16 +153,7 @@ def main() -> int:
             "budget_1k_ok": small["build"] < BUDGET_1K_MS,
             "note": "timing budgets are informative on a shared machine; only the ratio gates",
         },
-        "environment": {
-            "python": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "cpu": _cpu_model(),
-            "cpus": os.cpu_count(),
-            "pythonhashseed": os.environ.get("PYTHONHASHSEED"),
-            "libraries": {
-                name: metadata.version(name) for name in ("attrs", "cattrs", "orjson", "pypdf")
-            },
-        },
+        "environment": _common.environment(("attrs", "cattrs", "orjson", "pypdf")),
     }
     for label in ("validation", "serialization", "build_plus_to_payload"):
         print(

@@ -41,8 +41,6 @@ import asyncio
 import json
 import os
 import platform
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -51,47 +49,26 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import _common
 import aiohttp
 import orjson
+from _common import cpu_seconds, peak_rss, rss_now
 
 from consigno_async import Amr, ConsignoClient, WorkflowBuilder
 from consigno_async.emulator import EmulatorControl
 from consigno_async.pdfgen import Page, make_pdf, write_large_pdf
 from consigno_async.responses import Workflow, structure
 
-_TICKS = os.sysconf("SC_CLK_TCK")
 _PDF = make_pdf([Page(lines=["Benchmark agreement"])])
 USER, PASSWORD = "demo", "demo-password"
 MiB = 1024 * 1024
 
 
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def _rss_now() -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def _cpu_model() -> str:
-    with open("/proc/cpuinfo") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
-def _spec() -> Any:
+def _one_signer(name: str, source: str | bytes, key: str) -> WorkflowBuilder:
+    """A workflow of one document ``key`` and one signer with a field on its first page."""
     return (
-        WorkflowBuilder("Bench")
-        .document(_PDF, key="bench.pdf")
-        .inline_documents()
+        WorkflowBuilder(name)
+        .document(source, key=key)
         .signer(
             "a",
             first_name="A",
@@ -100,32 +77,12 @@ def _spec() -> Any:
             phone="+15145550100",
             amr=[Amr.LINK, Amr.SMS],
         )
-        .field("a", document="bench.pdf", page=1, x=72, y=650)
-        .build()
+        .field("a", document=key, page=1, x=72, y=650)
     )
 
 
-def _start_server(data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    command = [
-        sys.executable,
-        "-m",
-        "consigno_async.emulator",
-        "--port",
-        "0",
-        "--seed",
-        "1",
-        "--data-dir",
-        data_dir,
-    ]
-    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
-        command = ["taskset", "-c", "1", *command]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    assert process.stdout is not None
-    line = process.stdout.readline().decode().strip()
-    if not line.startswith("base_url="):
-        process.terminate()
-        raise RuntimeError(f"emulator did not start: {line!r}")
-    return process, line.removeprefix("base_url=")
+def _spec() -> Any:
+    return _one_signer("Bench", _PDF, "bench.pdf").inline_documents().build()
 
 
 async def _run(
@@ -298,9 +255,9 @@ async def _compare(
     for round_ in range(rounds):
         # Interleaved, the order reversed every other round, so drift hits every variant.
         for name in names if round_ % 2 == 0 else names[::-1]:
-            before, started = _cpu_seconds(server_pid), time.perf_counter()
+            before, started = cpu_seconds(server_pid), time.perf_counter()
             samples[name].append(await _run(concurrency, count, variants[name]))
-            server_cpu += _cpu_seconds(server_pid) - before
+            server_cpu += cpu_seconds(server_pid) - before
             server_wall += time.perf_counter() - started
     med = statistics.median
 
@@ -341,19 +298,19 @@ async def _child(mode: str, base_url: str, target: str) -> dict[str, Any]:
         await client.list_workflow_page()  # warm-up: login, connection, code paths
         if mode == "upload":
             await client.upload_document(_PDF, file_name="warm.pdf")
-            baseline = _rss_now()
+            baseline = rss_now()
             started = time.perf_counter()
             meta = await client.upload_document(target)
             elapsed = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            peak = peak_rss()
             extra = {"bytes": meta.file_size}
         else:
             workflow_id, out = target.split("|", 1)
-            baseline = _rss_now()
+            baseline = rss_now()
             started = time.perf_counter()
             result = await client.download_documents(workflow_id, out)
             elapsed = time.perf_counter() - started
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            peak = peak_rss()
             extra = {"bytes": result.size}
             os.unlink(result)
     return {
@@ -382,8 +339,7 @@ def _spawn(mode: str, base_url: str, target: str) -> dict[str, Any]:
         "--target",
         target,
     ]
-    if shutil.which("taskset"):
-        command = ["taskset", "-c", "0", *command]
+    command, _pinned = _common.pinned_command(command, 0)
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
@@ -400,20 +356,7 @@ async def _rss(base_url: str, workdir: str) -> list[dict[str, Any]]:
         # The download: a completed workflow whose only document is the big file.
         async with ConsignoClient(base_url, username=USER, password=PASSWORD) as client:
             meta = await client.upload_document(path)
-            spec = (
-                WorkflowBuilder(f"Big {size_mb}")
-                .document(path, key="big.pdf")
-                .signer(
-                    "a",
-                    first_name="A",
-                    last_name="B",
-                    email="a@example.com",
-                    phone="+15145550100",
-                    amr=[Amr.LINK, Amr.SMS],
-                )
-                .field("a", document="big.pdf", page=1, x=72, y=650)
-                .build()
-            )
+            spec = _one_signer(f"Big {size_mb}", path, "big.pdf").build()
             workflow = await client.create_workflow(spec, document_ids={"big.pdf": meta.id})
         async with EmulatorControl(base_url.removesuffix("/api/v1")) as control:
             await control.sign(workflow.id)
@@ -438,17 +381,19 @@ async def main() -> None:
     if args.child:
         print(json.dumps(await _child(args.child, args.base_url, args.target)))
         return
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {0})
+    _common.pin_self(0)
     with tempfile.TemporaryDirectory(prefix="bench-client-") as workdir:
-        server, base_url = _start_server(os.path.join(workdir, "emulator"))
+        data_dir = os.path.join(workdir, "emulator")
+        server, base_url, pinned = _common.start_server(
+            *_common.EMULATOR_ARGS, "--data-dir", data_dir
+        )
         try:
             report: dict[str, Any] = {
                 "python": platform.python_version(),
                 "aiohttp": aiohttp.__version__,
-                "cpu": _cpu_model(),
-                "pinned": bool(shutil.which("taskset")),
-                "load_average_before": os.getloadavg(),
+                "cpu": _common.cpu_model(),
+                "pinned": pinned,
+                "load_average_before": _common.load_average(),
                 "same_method_url_headers_body": await _same_requests(base_url),
                 "overhead": await _overhead(base_url, server.pid, args.requests, args.rounds),
             }

@@ -21,37 +21,17 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _common
 import aiohttp
+from _common import cpu_seconds, start_server_async
 
 from consigno_async.pdfgen import Page, make_pdf
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
 
 _BASELINE = """
 import sys
@@ -75,21 +55,6 @@ async def start():
 import asyncio
 asyncio.run(start())
 """
-
-
-async def _start_server(*args: str) -> tuple[asyncio.subprocess.Process, str, bool]:
-    command = [sys.executable, *args]
-    pinned = shutil.which("taskset") is not None and (os.cpu_count() or 1) > 1
-    if pinned:
-        command = ["taskset", "-c", "1", *command]
-    process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
-    )
-    assert process.stdout is not None
-    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode().strip()
-    if not line.startswith("base_url="):
-        raise RuntimeError(f"unexpected first line from the server: {line!r}")
-    return process, line.removeprefix("base_url="), pinned
 
 
 async def _prepare(session: aiohttp.ClientSession, base: str) -> tuple[str, str]:
@@ -167,11 +132,8 @@ async def run(requests: int, rounds: int, body_path: str) -> dict[str, Any]:
     Start the emulator and a bare aiohttp server answering the same bytes, measure both
     interleaved, stop them; return the result as a dict.
     """
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(0, {0})
-    emulator, base, pinned = await _start_server(
-        "-m", "consigno_async.emulator", "--port", "0", "--seed", "1"
-    )
+    _common.pin_self(0)
+    emulator, base, pinned = await start_server_async(*_common.EMULATOR_ARGS)
     baseline: asyncio.subprocess.Process | None = None
     response_bytes = 0
     results: dict[str, Any] = {}
@@ -184,7 +146,7 @@ async def run(requests: int, rounds: int, body_path: str) -> dict[str, Any]:
                 body = await response.read()
             response_bytes = len(body)
             await asyncio.to_thread(Path(body_path).write_bytes, body)
-            baseline, bare_base, _ = await _start_server("-c", _BASELINE, body_path)
+            baseline, bare_base, _ = await start_server_async("-c", _BASELINE, body_path)
             targets = {
                 "emulator": (emulator, url),
                 "bare_aiohttp": (baseline, f"{bare_base}/workflows/{workflow_id}"),
@@ -198,10 +160,10 @@ async def run(requests: int, rounds: int, body_path: str) -> dict[str, Any]:
                 for _ in range(rounds):
                     for name, (process, target) in targets.items():
                         rates, server_cpu, client_cpu = samples[name]
-                        cpu_before = _cpu_seconds(process.pid)
+                        cpu_before = cpu_seconds(process.pid)
                         mine_before = time.process_time()
                         wall = await _round(session, target, token, requests, concurrency)
-                        server_cpu.append((_cpu_seconds(process.pid) - cpu_before) / wall)
+                        server_cpu.append((cpu_seconds(process.pid) - cpu_before) / wall)
                         client_cpu.append((time.process_time() - mine_before) / wall)
                         rates.append(requests / wall)
                 entry = {name: _summary(requests, *samples[name]) for name in targets}
@@ -226,7 +188,7 @@ async def run(requests: int, rounds: int, body_path: str) -> dict[str, Any]:
         "server_pinned_cpu1": pinned,
         "python": platform.python_version(),
         "aiohttp": aiohttp.__version__,
-        "cpu": _cpu_model(),
+        "cpu": _common.cpu_model(),
         "cpus": os.cpu_count(),
         "results": results,
     }
