@@ -109,6 +109,25 @@ async def test_raw_control_routes(consigno_emulator: Emulator, http: aiohttp.Cli
     assert (await call(http, "POST", f"{root}/reset"))[1] == {"ok": True}
 
 
+async def test_settings_are_checked_alike_in_process_and_over_http(
+    consigno_emulator: Emulator,
+) -> None:
+    """Emulator.settings and EmulatorControl.settings send the same body through one check."""
+    async with EmulatorControl(consigno_emulator.root_url) as control:
+        for target in (consigno_emulator, control):
+            with pytest.raises(EmulatorError) as caught:
+                await target.settings(latency_ms=-1)
+            assert (caught.value.entry.code, caught.value.parameters) == (
+                "4002",
+                {"field": "latencyMs"},
+            )
+        await control.settings(login_as_allowed=False, latency_ms=2)
+        await consigno_emulator.settings(second_factor_required=False)
+    core = consigno_emulator.core
+    assert (core.tokens.login_as_allowed, core.latency_ms) == (False, 2.0)
+    assert core.engine.second_factor_required is False
+
+
 async def test_credentials_hide_secrets_and_custom_accounts(http: aiohttp.ClientSession) -> None:
     creds = Credentials(username="ops", password="s3cret-pw", tenant="acme")
     assert "s3cret-pw" not in repr(creds)

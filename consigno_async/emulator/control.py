@@ -36,7 +36,7 @@ from .state import iso
 if TYPE_CHECKING:  # the server module imports this one: no import at run time
     from .server import Core
 
-__all__ = ["add_control_routes", "clock_payload"]
+__all__ = ["add_control_routes", "apply_settings", "clock_payload", "settings_body"]
 
 PREFIX = "/_emulator"
 
@@ -166,10 +166,28 @@ async def get_settings(request: web.Request) -> web.StreamResponse:
     return json_response(_settings(request.app[CORE]))
 
 
-async def set_settings(request: web.Request) -> web.StreamResponse:
-    """POST /_emulator/settings: change the second factor, loginAs or latency settings."""
-    core = request.app[CORE]
-    body = await _body(request)
+def settings_body(
+    *,
+    second_factor_required: bool | None = None,
+    login_as_allowed: bool | None = None,
+    latency_ms: float | None = None,
+) -> dict[str, Any]:
+    """
+    The ``POST /_emulator/settings`` body for the given settings (``None`` leaves one out)::
+
+        >>> settings_body(login_as_allowed=False, latency_ms=5)
+        {'loginAsAllowed': False, 'latencyMs': 5}
+    """
+    given = {
+        "secondFactorRequired": second_factor_required,
+        "loginAsAllowed": login_as_allowed,
+        "latencyMs": latency_ms,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def apply_settings(core: Core, body: dict[str, Any]) -> None:
+    """Check a settings body (see :func:`settings_body`) and apply it to ``core``."""
     for key in body:
         if key not in ("secondFactorRequired", "loginAsAllowed", "latencyMs"):
             raise EmulatorError("4002", f"Unknown setting {key[:40]}", field=key[:40])
@@ -186,6 +204,12 @@ async def set_settings(request: web.Request) -> web.StreamResponse:
             message = "latencyMs must be a non-negative number"
             raise EmulatorError("4002", message, field="latencyMs")
         core.latency_ms = float(latency)
+
+
+async def set_settings(request: web.Request) -> web.StreamResponse:
+    """POST /_emulator/settings: change the second factor, loginAs or latency settings."""
+    core = request.app[CORE]
+    apply_settings(core, await _body(request))
     return json_response(_settings(core))
 
 

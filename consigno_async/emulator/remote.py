@@ -13,6 +13,7 @@ import aiohttp
 import orjson
 
 from .codes import CODES, EmulatorError
+from .control import settings_body
 
 __all__ = ["EmulatorControl"]
 
@@ -135,11 +136,9 @@ class EmulatorControl:
         latency_ms: float | None = None,
     ) -> None:
         """Change the emulated organisation's settings (``None`` leaves one as it is)."""
-        body: dict[str, Any] = {}
-        if second_factor_required is not None:
-            body["secondFactorRequired"] = second_factor_required
-        if login_as_allowed is not None:
-            body["loginAsAllowed"] = login_as_allowed
-        if latency_ms is not None:
-            body["latencyMs"] = latency_ms
+        body = settings_body(
+            second_factor_required=second_factor_required,
+            login_as_allowed=login_as_allowed,
+            latency_ms=latency_ms,
+        )
         await self._call("POST", "/settings", body)

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import build_app
-from .control import clock_payload
+from .control import apply_settings, clock_payload, settings_body
 from .faults import FaultSet
 from .lifecycle import Engine
 from .state import Store
@@ -253,14 +253,16 @@ class Emulator:
         login_as_allowed: bool | None = None,
         latency_ms: float | None = None,
     ) -> None:
-        """Change the emulated organisation's settings (``None`` leaves one as it is)."""
-        core = self.core
-        if second_factor_required is not None:
-            core.engine.second_factor_required = second_factor_required
-        if login_as_allowed is not None:
-            core.tokens.login_as_allowed = login_as_allowed
-        if latency_ms is not None:
-            core.latency_ms = float(latency_ms)
+        """
+        Change the emulated organisation's settings (``None`` leaves one as it is); checked as
+        ``POST /_emulator/settings`` checks them.
+        """
+        body = settings_body(
+            second_factor_required=second_factor_required,
+            login_as_allowed=login_as_allowed,
+            latency_ms=latency_ms,
+        )
+        apply_settings(self.core, body)
 
     async def wait_webhooks(self, timeout: float = 5.0) -> None:
         """Wait until the webhook deliveries in flight are done (or ``timeout`` passes)."""
