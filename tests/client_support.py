@@ -33,6 +33,22 @@ def make_client(emu: Emulator, **kwargs: Any) -> ConsignoClient:
     return client
 
 
+def login_as_client(emu: Emulator, **kwargs: Any) -> ConsignoClient:
+    """
+    A client for ``emu`` that logs in as the demo user through the demo platform key
+    (``client_id``/``client_secret``: loginAs); the client's own retry policy.
+    """
+    creds = emu.credentials
+    return ConsignoClient(
+        emu.base_url,
+        username=creds.username,
+        password=creds.password,
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        **kwargs,
+    )
+
+
 def builder(
     name: str = "NDA",
     *,

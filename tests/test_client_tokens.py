@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from client_support import make_client, request_count, spec
+from client_support import login_as_client, make_client, request_count, spec
 
 from consigno_async import (
     AuthenticationError,
@@ -117,24 +117,12 @@ async def test_bad_credentials_raise_authentication_error_without_the_password(
 
 async def test_login_as_with_the_platform_key(consigno_emulator: Emulator) -> None:
     creds = consigno_emulator.credentials
-    async with ConsignoClient(
-        consigno_emulator.base_url,
-        username=creds.username,
-        password=creds.password,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-    ) as client:
+    async with login_as_client(consigno_emulator) as client:
         await client.list_workflow_page()
         assert client.user == creds.username
         assert creds.client_secret not in repr(client)
     await consigno_emulator.settings(login_as_allowed=False)
-    async with ConsignoClient(
-        consigno_emulator.base_url,
-        username=creds.username,
-        password=creds.password,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-    ) as client:
+    async with login_as_client(consigno_emulator) as client:
         with pytest.raises(PermissionDeniedError) as info:
             await client.list_workflow_page()
     assert info.value.code == "1004"

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from client_support import PDF, builder, make_client, spec
+from client_support import PDF, builder, login_as_client, make_client, spec
 
 from consigno_async import (
     AmbiguousOutcomeError,
@@ -38,13 +38,7 @@ async def test_no_secret_in_debug_logs(
         if held is not None:
             tokens.add(held[0])
 
-    async with ConsignoClient(
-        emu.base_url,
-        username=creds.username,
-        password=creds.password,
-        client_id=creds.client_id,
-        client_secret=creds.client_secret,
-    ) as client:
+    async with login_as_client(emu) as client:
         wf = await client.launch(builder("Secret", secret_answer=SECRET_ANSWER))
         remember(client)
         await emu.rotate_tokens()
