@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from batch_support import PDF, builder, invalid_builder
 
-from consigno_async import WorkflowValidationError
+from consigno_async import WorkflowStatus, WorkflowValidationError
+from consigno_async.archive import verify_archive
 from consigno_async.batch import BatchProgress, LaunchItem, LaunchResult, iter_launch, launch_many
 from consigno_async.client import ConsignoClient
 from consigno_async.emulator import Emulator
@@ -313,3 +314,21 @@ def test_launch_result_ok_and_unwrap() -> None:
     with pytest.raises(ValueError):
         bad.unwrap()
     assert BatchProgress(3, 1, 2, None).finished == 4
+
+
+async def test_client_methods_delegate(
+    client: ConsignoClient, consigno_emulator: Emulator, tmp_path: Path
+) -> None:
+    results = await client.launch_many([builder("m0"), builder("m1")], concurrency=2)
+    assert [r.ok for r in results] == [True, True]
+    ids = [r.unwrap() for r in results]
+    streamed = [r async for r in client.iter_launch([builder("m2")], journal=tmp_path / "j")]
+    assert streamed[0].ok
+    await consigno_emulator.sign(ids[0])
+    await consigno_emulator.sign(ids[1])
+    done = await client.wait_for_completion(ids[0], poll_interval=0.05, timeout=5)
+    assert done.status is WorkflowStatus.COMPLETED
+    changes = [c async for c in client.watch(ids, poll_interval=0.05)]
+    assert {c.workflow_id for c in changes} == set(ids)
+    bundle = await client.archive(ids[0], tmp_path / "bundle")
+    assert verify_archive(bundle.path) == []
