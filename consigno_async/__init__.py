@@ -17,7 +17,7 @@ The public names are listed in ``__all__`` below; everything else is private. ::
 
 from ._http import RequestEvent, ResponseEvent, RetryEvent
 from ._version import __version__
-from .archive import ArchiveResult, archive, verify_archive
+from .archive import ArchiveResult, verify_archive
 from .batch import BatchProgress, LaunchItem, LaunchResult, launch_many
 from .builder import WorkflowBuilder
 from .client import ConsignoClient
@@ -122,7 +122,6 @@ __all__ = [
     "WorkflowStatus",
     "WorkflowValidationError",
     "__version__",
-    "archive",
     "launch_many",
     "parse_event",
     "verify_archive",
