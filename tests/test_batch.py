@@ -252,10 +252,11 @@ KILLED_RUN = textwrap.dedent(
 )
 
 
-def _done_in(journal: Path) -> int:
+def _count_in(journal: Path, state: str) -> int:
     try:
         with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM items WHERE state='done'").fetchone()[0])
+            query = "SELECT COUNT(*) FROM items WHERE state=?"
+            return int(conn.execute(query, (state,)).fetchone()[0])
     except sqlite3.Error:
         return 0
 
@@ -267,7 +268,7 @@ async def test_sigkill_mid_run_then_rerun_launches_each_item_once(
     count = 80
     journal = tmp_path / "killed.sqlite"
     # Slow creates down so that the kill lands with creates in flight.
-    await emu.add_fault(latency_ms=40, paths=["/api/v1/workflows"], methods=["POST"])
+    await emu.add_fault(latency_ms=150, paths=["/api/v1/workflows"], methods=["POST"])
     script = KILLED_RUN.format(
         tests=str(TESTS),
         base_url=emu.base_url,
@@ -280,8 +281,12 @@ async def test_sigkill_mid_run_then_rerun_launches_each_item_once(
     )
     try:
         async with asyncio.timeout(60):
-            while _done_in(journal) < 25:  # noqa: ASYNC110 - another process writes it
-                await asyncio.sleep(0.02)
+            # Kill once 25 are done AND a create is in flight (each lasts >= 150 ms, so it
+            # is still in flight when the signal lands a few milliseconds later).
+            while (  # noqa: ASYNC110 - another process writes it
+                _count_in(journal, "done") < 25 or _count_in(journal, "creating") < 1
+            ):
+                await asyncio.sleep(0.01)
     finally:
         proc.send_signal(signal.SIGKILL)
         out, _ = await proc.communicate()
