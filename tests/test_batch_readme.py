@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+from readme_support import readme_blocks
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def _blocks(section: str) -> list[str]:
-    text = README.read_text().split(f"<!-- section:{section} -->")[1]
-    text = text.split(f"<!-- /section:{section} -->")[0]
-    return re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-
-
-BATCH_BLOCKS = _blocks("batch")
+BATCH_BLOCKS = readme_blocks("batch")
 
 
 def test_every_batch_capability_has_an_example() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from builder_support import DOC, TODAY, two_signers, valid, with_alice, with_bob
 from pdfs import ANCHOR_PDF, TWO_SIZES_PDF
+from readme_support import readme_blocks
 
 from consigno_async import (
     Amr,
@@ -355,9 +356,7 @@ def test_spec_is_frozen_and_short_repr() -> None:
 
 def test_builder_example_from_readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's builder example runs as written."""
-    readme = Path(__file__).resolve().parent.parent / "README.md"
-    section = readme.read_text().split("<!-- section:builder -->")[1].split("<!-- /section")[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    blocks = readme_blocks("builder")
     assert blocks, "the README builder section needs a python example"
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, Any] = {}

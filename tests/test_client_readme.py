@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 
 import pytest
+from readme_support import readme_blocks
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def _blocks(section: str) -> list[str]:
-    text = README.read_text().split(f"<!-- section:{section} -->")[1]
-    text = text.split(f"<!-- /section:{section} -->")[0]
-    return re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-
-
-CLIENT_BLOCKS = _blocks("client")
+CLIENT_BLOCKS = readme_blocks("client")
 
 
 def test_every_client_capability_has_an_example() -> None:
@@ -49,7 +40,7 @@ def test_client_example_runs(
 
 
 def test_security_example_runs() -> None:
-    (block,) = _blocks("security")
+    (block,) = readme_blocks("security")
     root, library = logging.getLogger(), logging.getLogger("consigno_async")
     handlers, level = list(root.handlers), library.level
     try:

@@ -19,6 +19,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from emulator_support import body, call, create, login, upload
+from readme_support import readme_blocks
 
 from consigno_async.emulator import (
     Credentials,
@@ -263,9 +264,7 @@ async def test_no_secret_in_logs_or_answers(
 
 
 def test_readme_emulator_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("<!-- section:emulator -->")[1].split("<!-- /section:emulator -->")[0]
-    block = section.split("```python\n")[1].split("```")[0]
+    block = readme_blocks("emulator")[0]
     exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6
